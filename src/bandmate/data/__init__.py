@@ -1,0 +1,1 @@
+"""Datasets -> songs -> pairs -> clips: audio I/O, resampling, mixing, splits."""

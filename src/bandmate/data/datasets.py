@@ -1,0 +1,25 @@
+"""The dataset readers by name, as `bandmate pairs --dataset NAME` knows them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bandmate.data.medleydb import scan_medleydb
+from bandmate.data.songs import Skipped, Song
+from bandmate.errors import BandmateError
+
+Scanner = Callable[[str | Path], tuple[list[Song], list[Skipped]]]
+
+READERS: dict[str, Scanner] = {
+    "medleydb": scan_medleydb,
+}
+
+
+def scan_dataset(name: str, root: str | Path) -> tuple[list[Song], list[Skipped]]:
+    """Songs of dataset `name` under `root`, and the songs skipped with their reasons."""
+    if name not in READERS:
+        raise BandmateError(f"unknown dataset {name!r}; known: {', '.join(READERS)}")
+    if not Path(root).exists():
+        raise BandmateError(f"{root}: dataset root not found")
+    return READERS[name](root)
