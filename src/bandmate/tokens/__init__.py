@@ -1,0 +1,1 @@
+"""Semantic tokenizers, acoustic codecs, the token id layout and token shards."""
