@@ -20,17 +20,18 @@ Handler = Callable[[argparse.Namespace], int]
 def add_pairs_command(sub: argparse._SubParsersAction) -> None:
     from bandmate.data.pairs_cli import add_arguments, run
 
-    parser = sub.add_parser("pairs", help="list input/target stem pairs of a dataset",
-                            description="List, per song, the input stems and target stems of a "
-                            "preset or of a free --input/--target choice. Reads metadata only.")
+    parser = sub.add_parser(
+        "pairs",
+        help="list input/target stem pairs of a dataset",
+        description="List, per song, the input stems and target stems of a "
+        "preset or of a free --input/--target choice. Reads metadata only.",
+    )
     add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 # Each entry registers one subcommand; stages add theirs here.
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    add_pairs_command,
-)
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_pairs_command,)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,8 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     handler: Handler = args.handler
     try:
         return handler(args)

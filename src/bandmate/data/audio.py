@@ -29,8 +29,9 @@ def audio_info(path: str | Path) -> tuple[int, int, int]:
     return int(info.samplerate), int(info.frames), int(info.channels)
 
 
-def read_audio(path: str | Path, start_s: float = 0.0, duration_s: float | None = None
-               ) -> tuple[np.ndarray, int]:
+def read_audio(
+    path: str | Path, start_s: float = 0.0, duration_s: float | None = None
+) -> tuple[np.ndarray, int]:
     """Read (part of) an audio file.
 
     Args:
@@ -41,11 +42,12 @@ def read_audio(path: str | Path, start_s: float = 0.0, duration_s: float | None 
         (wav [C, S] float32, sample_rate_hz).
     """
     sample_rate_hz, num_samples, _ = audio_info(path)
-    start = int(round(start_s * sample_rate_hz))
-    stop = num_samples if duration_s is None else start + int(round(duration_s * sample_rate_hz))
+    start = round(start_s * sample_rate_hz)
+    stop = num_samples if duration_s is None else start + round(duration_s * sample_rate_hz)
     try:
-        data, _ = sf.read(str(path), start=start, stop=min(stop, num_samples), dtype="float32",
-                          always_2d=True)
+        data, _ = sf.read(
+            str(path), start=start, stop=min(stop, num_samples), dtype="float32", always_2d=True
+        )
     except (sf.LibsndfileError, RuntimeError) as error:
         raise DataError(path, f"unreadable or truncated audio ({_reason(error)})") from None
     if data.shape[0] < min(stop, num_samples) - start:
@@ -68,8 +70,9 @@ def resample(wav: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(-1, wav.shape[0]).T)
 
 
-def load_mono(path: str | Path, sample_rate_hz: int, start_s: float = 0.0,
-              duration_s: float | None = None) -> np.ndarray:
+def load_mono(
+    path: str | Path, sample_rate_hz: int, start_s: float = 0.0, duration_s: float | None = None
+) -> np.ndarray:
     """Read a file as mono audio at `sample_rate_hz`. Returns [S] float32."""
     wav, file_hz = read_audio(path, start_s, duration_s)
     return resample(to_mono(wav), file_hz, sample_rate_hz)
@@ -88,7 +91,7 @@ def mix_audio_stems(stems: Sequence[np.ndarray]) -> np.ndarray:
     shapes = {s.shape for s in stems}
     if len(shapes) != 1:
         raise ValueError(f"stems differ in shape: {sorted(shapes)}")
-    return np.sum(np.stack(stems), axis=0, dtype=np.float32)
+    return np.asarray(np.sum(np.stack(stems), axis=0, dtype=np.float32))
 
 
 def rms_db(wav: np.ndarray) -> float:
@@ -103,8 +106,9 @@ def peak_normalize(wav: np.ndarray, peak: float = 0.99) -> np.ndarray:
     return wav if top <= peak else (wav * (peak / top)).astype(np.float32)
 
 
-def write_wav(path: str | Path, wav: np.ndarray, sample_rate_hz: int,
-              subtype: str = "PCM_16") -> None:
+def write_wav(
+    path: str | Path, wav: np.ndarray, sample_rate_hz: int, subtype: str = "PCM_16"
+) -> None:
     """Write [S] or [C, S] audio as WAV, atomically (temporary name, then rename)."""
     data = wav if wav.ndim == 1 else wav.T
     with atomic_path(path) as tmp:

@@ -81,14 +81,22 @@ def song_from_metadata(path: Path, song_dir: Path) -> Song:
     song_id = path.name[: -len(METADATA_SUFFIX)]
     stem_dir = song_dir / str(data.get("stem_dir") or f"{song_id}_STEMS")
     stems = tuple(
-        Stem(name=str(stem["filename"]), instruments=_instruments(stem["instrument"]),
-             path=stem_dir / str(stem["filename"]))
+        Stem(
+            name=str(stem["filename"]),
+            instruments=_instruments(stem["instrument"]),
+            path=stem_dir / str(stem["filename"]),
+        )
         for _, stem in sorted(data["stems"].items())
     )
     mix = data.get("mix_filename")
     extra = {k: str(data[k]) for k in ("artist", "title", "genre") if data.get(k) is not None}
-    return Song(song_id=song_id, dataset="medleydb", stems=stems,
-                mix_path=song_dir / str(mix) if mix else None, extra=extra)
+    return Song(
+        song_id=song_id,
+        dataset="medleydb",
+        stems=stems,
+        mix_path=song_dir / str(mix) if mix else None,
+        extra=extra,
+    )
 
 
 def scan_medleydb(root: str | Path) -> tuple[list[Song], list[Skipped]]:

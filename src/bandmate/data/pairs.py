@@ -87,7 +87,8 @@ def stem_matches(stem: Stem, spec: str) -> bool:
     """True when every instrument of `stem` matches one of the comma-separated terms."""
     terms = [t.strip() for t in spec.split(",") if t.strip()]
     return bool(stem.instruments) and all(
-        any(_matches_label(label, term) for term in terms) for label in stem.instruments)
+        any(_matches_label(label, term) for term in terms) for label in stem.instruments
+    )
 
 
 def _touches(stem: Stem, spec: str) -> bool:
@@ -118,8 +119,9 @@ def find_target_stems(song: Song, spec: PairSpec) -> tuple[Stem, ...]:
     return tuple(s for s in candidates if stem_matches(s, target))
 
 
-def build_pair(song: Song, spec: PairSpec,
-               fractions: tuple[float, float, float] = DEFAULT_FRACTIONS) -> Pair | str:
+def build_pair(
+    song: Song, spec: PairSpec, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
+) -> Pair | str:
     """The song's pair, or the reason there is none."""
     inputs = find_input_stem(song, spec.input)
     if not inputs:

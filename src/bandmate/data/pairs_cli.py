@@ -11,17 +11,29 @@ from bandmate.data.pairs import PRESETS, Pair, build_pair, resolve_spec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=sorted(READERS),
-                        help="layout of the dataset under --root")
-    parser.add_argument("--root", required=True,
-                        help="dataset root (for MedleyDB also a Metadata/ folder)")
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        choices=sorted(READERS),
+        help="layout of the dataset under --root",
+    )
+    parser.add_argument(
+        "--root", required=True, help="dataset root (for MedleyDB also a Metadata/ folder)"
+    )
     parser.add_argument("--preset", choices=list(PRESETS), help="a named input/target choice")
-    parser.add_argument("--input", dest="input_spec",
-                        help="input instrument label or role (drums, bass, vocals, other)")
-    parser.add_argument("--target", dest="target_spec",
-                        help="target: labels/roles, 'all' or 'all-but:SPEC' (comma-separated)")
-    parser.add_argument("--json", action="store_true",
-                        help="one JSON object per song on stdout (default: a table)")
+    parser.add_argument(
+        "--input",
+        dest="input_spec",
+        help="input instrument label or role (drums, bass, vocals, other)",
+    )
+    parser.add_argument(
+        "--target",
+        dest="target_spec",
+        help="target: labels/roles, 'all' or 'all-but:SPEC' (comma-separated)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per song on stdout (default: a table)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(pair.as_json()))
         else:
-            print(f"{pair.split:5}  {pair.song.song_id}: {len(pair.input_stems)} input, "
-                  f"{len(pair.target_stems)} target stems")
+            print(
+                f"{pair.split:5}  {pair.song.song_id}: {len(pair.input_stems)} input, "
+                f"{len(pair.target_stems)} target stems"
+            )
     print(f"{len(pairs)} pairs from {len(songs) + len(skipped)} songs", file=sys.stderr)
     return 0

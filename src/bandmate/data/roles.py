@@ -70,38 +70,71 @@ def role_of(label: str) -> Role:
 # Used for Slakh2100 and for `bandmate synth`. Drums (channel 10 / Slakh program 128) are
 # `drum set`.
 GM_FAMILY_LABELS: tuple[str, ...] = (
-    "piano",              # 0-7 piano
-    "vibraphone",         # 8-15 chromatic percussion
-    "electronic organ",   # 16-23 organ
-    "acoustic guitar",    # 24-31 guitar
-    "electric bass",      # 32-39 bass
-    "violin",             # 40-47 strings
-    "string section",     # 48-55 ensemble
-    "trumpet",            # 56-63 brass
-    "tenor saxophone",    # 64-71 reed
-    "flute",              # 72-79 pipe
-    "synthesizer",        # 80-87 synth lead
-    "synthesizer",        # 88-95 synth pad
+    "piano",  # 0-7 piano
+    "vibraphone",  # 8-15 chromatic percussion
+    "electronic organ",  # 16-23 organ
+    "acoustic guitar",  # 24-31 guitar
+    "electric bass",  # 32-39 bass
+    "violin",  # 40-47 strings
+    "string section",  # 48-55 ensemble
+    "trumpet",  # 56-63 brass
+    "tenor saxophone",  # 64-71 reed
+    "flute",  # 72-79 pipe
+    "synthesizer",  # 80-87 synth lead
+    "synthesizer",  # 88-95 synth pad
     "fx/processed sound",  # 96-103 synth effects
-    "banjo",              # 104-111 ethnic
+    "banjo",  # 104-111 ethnic
     "auxiliary percussion",  # 112-119 percussive
     "fx/processed sound",  # 120-127 sound effects
 )
 GM_PROGRAM_LABELS: dict[int, str] = {
-    4: "electric piano", 5: "electric piano", 6: "harpsichord", 7: "electric piano",
-    9: "glockenspiel", 12: "marimba", 13: "xylophone", 14: "chimes",
-    19: "pipe organ", 21: "accordion", 22: "harmonica", 23: "bandoneon",
-    26: "clean electric guitar", 27: "clean electric guitar", 28: "clean electric guitar",
-    29: "distorted electric guitar", 30: "distorted electric guitar",
+    4: "electric piano",
+    5: "electric piano",
+    6: "harpsichord",
+    7: "electric piano",
+    9: "glockenspiel",
+    12: "marimba",
+    13: "xylophone",
+    14: "chimes",
+    19: "pipe organ",
+    21: "accordion",
+    22: "harmonica",
+    23: "bandoneon",
+    26: "clean electric guitar",
+    27: "clean electric guitar",
+    28: "clean electric guitar",
+    29: "distorted electric guitar",
+    30: "distorted electric guitar",
     31: "distorted electric guitar",
-    32: "double bass", 38: "synthesizer", 39: "synthesizer",
-    41: "viola", 42: "cello", 43: "double bass", 46: "harp", 47: "timpani",
-    52: "choir", 53: "vocalists",
-    57: "trombone", 58: "tuba", 60: "french horn", 61: "brass section",
-    64: "soprano saxophone", 65: "alto saxophone", 66: "tenor saxophone",
-    67: "baritone saxophone", 68: "oboe", 69: "english horn", 70: "bassoon",
-    71: "clarinet", 72: "piccolo", 75: "panpipes", 74: "recorder",
-    104: "sitar", 105: "banjo", 110: "bagpipe", 113: "cowbell",
+    32: "double bass",
+    38: "synthesizer",
+    39: "synthesizer",
+    41: "viola",
+    42: "cello",
+    43: "double bass",
+    46: "harp",
+    47: "timpani",
+    52: "choir",
+    53: "vocalists",
+    57: "trombone",
+    58: "tuba",
+    60: "french horn",
+    61: "brass section",
+    64: "soprano saxophone",
+    65: "alto saxophone",
+    66: "tenor saxophone",
+    67: "baritone saxophone",
+    68: "oboe",
+    69: "english horn",
+    70: "bassoon",
+    71: "clarinet",
+    72: "piccolo",
+    75: "panpipes",
+    74: "recorder",
+    104: "sitar",
+    105: "banjo",
+    110: "bagpipe",
+    113: "cowbell",
 }
 DRUM_PROGRAM = 128  # Slakh's program number for drums
 

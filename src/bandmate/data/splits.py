@@ -14,8 +14,9 @@ SPLITS: tuple[Split, ...] = ("train", "valid", "test")
 DEFAULT_FRACTIONS = (0.90, 0.05, 0.05)
 
 
-def split_of(song_id: str, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
-             salt: str = "bandmate") -> Split:
+def split_of(
+    song_id: str, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS, salt: str = "bandmate"
+) -> Split:
     """The split of one song: a uniform draw from the SHA-256 of `salt/song_id`."""
     if abs(sum(fractions) - 1.0) > 1e-6 or min(fractions) < 0:
         raise ValueError(f"split fractions must be >= 0 and sum to 1, got {fractions}")

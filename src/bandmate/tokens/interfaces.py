@@ -25,7 +25,7 @@ class AcousticCodec(Protocol):
     codebook_size: int
 
     def encode(self, wav: torch.Tensor) -> torch.Tensor:
-        """wav [B, S] mono float at `sample_rate_hz` -> codes [B, K, F] int64 in [0, codebook_size)."""
+        """wav [B, S] mono at `sample_rate_hz` -> codes [B, K, F] int64 in [0, codebook_size)."""
         ...
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,106 @@
+"""Token shards: the tokenized clips of a dataset, memory-mappable for training.
+
+Layout of a token directory (format `bandmate-tokens/1`):
+
+    DIR/manifest.json                 codec/semantic specs, shapes, preset, counts, checksums
+    DIR/<split>/input_semantic.npy    int16 [N, F_sem]    semantic ids of the input
+    DIR/<split>/target_semantic.npy   int16 [N, F_sem]    semantic ids of the target
+    DIR/<split>/target_acoustic.npy   int16 [N, K, F_ac]  codec codes of the target
+    DIR/<split>/clips.jsonl           one JSON line per clip: song, start_s
+
+Ids here are raw (cluster index, codebook entry); `layout.py` turns them into model ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bandmate.errors import DataError
+from bandmate.io import atomic_path, atomic_write_text
+
+FORMAT = "bandmate-tokens/1"
+ARRAYS = ("input_semantic", "target_semantic", "target_acoustic")
+
+
+@dataclass(frozen=True)
+class SplitTokens:
+    """One split's arrays (memory-mapped when loaded) and clip records."""
+
+    input_semantic: np.ndarray  # [N, F_sem]
+    target_semantic: np.ndarray  # [N, F_sem]
+    target_acoustic: np.ndarray  # [N, K, F_ac]
+    clips: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return int(self.input_semantic.shape[0])
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_split(root: str | Path, split: str, tokens: SplitTokens) -> dict[str, str]:
+    """Write one split's arrays atomically. Returns {relative path: sha256}."""
+    folder = Path(root) / split
+    checksums: dict[str, str] = {}
+    for name in ARRAYS:
+        array = np.ascontiguousarray(getattr(tokens, name), dtype=np.int16)
+        with atomic_path(folder / f"{name}.npy") as tmp, tmp.open("wb") as handle:
+            np.save(handle, array)
+        checksums[f"{split}/{name}.npy"] = file_sha256(folder / f"{name}.npy")
+    atomic_write_text(folder / "clips.jsonl", "".join(json.dumps(c) + "\n" for c in tokens.clips))
+    return checksums
+
+
+def write_manifest(root: str | Path, manifest: dict[str, Any]) -> None:
+    """Write manifest.json (adds the format tag)."""
+    atomic_write_text(
+        Path(root) / "manifest.json", json.dumps({"format": FORMAT, **manifest}, indent=2) + "\n"
+    )
+
+
+def read_manifest(root: str | Path) -> dict[str, Any]:
+    """The manifest of a token directory; `DataError` when absent or of another format."""
+    path = Path(root) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(
+            path, "not a token directory (no manifest.json); run `bandmate tokenize`"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise DataError(path, f"malformed JSON ({error.msg})") from None
+    if manifest.get("format") != FORMAT:
+        raise DataError(path, f"unknown token format {manifest.get('format')!r}, expected {FORMAT}")
+    return dict(manifest)
+
+
+def load_split(root: str | Path, split: str, verify: bool = False) -> SplitTokens:
+    """Memory-map one split. With `verify`, check the manifest's checksums first."""
+    root = Path(root)
+    manifest = read_manifest(root)
+    folder = root / split
+    if verify:
+        for rel, expected in manifest.get("checksums", {}).items():
+            if rel.startswith(f"{split}/") and file_sha256(root / rel) != expected:
+                raise DataError(
+                    root / rel, "checksum mismatch: the file is corrupt; re-run tokenize"
+                )
+    try:
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
+        clips = [json.loads(line) for line in (folder / "clips.jsonl").read_text().splitlines()]
+    except FileNotFoundError as error:
+        raise DataError(error.filename or folder, "missing token file; re-run tokenize") from None
+    except ValueError as error:
+        raise DataError(folder, f"unreadable token array ({error})") from None
+    return SplitTokens(clips=clips, **arrays)
