@@ -63,17 +63,18 @@ class Clip:
 
 def check_stems(stems: Sequence[Stem]) -> tuple[int, int]:
     """All stems must share one sample rate and one length. Returns (rate_hz, num_samples)."""
-    first_path, (rate, length) = stems[0].path, audio_info(stems[0].path)[:2]
-    for stem in stems[1:]:
-        other_rate, other_length, _ = audio_info(stem.path)
+    files = [path for stem in stems for path in stem.files]
+    first_path, (rate, length) = files[0], audio_info(files[0])[:2]
+    for path in files[1:]:
+        other_rate, other_length, _ = audio_info(path)
         if other_rate != rate:
             raise DataError(
-                stem.path, f"sample rate {other_rate} Hz differs from {first_path.name} ({rate} Hz)"
+                path, f"sample rate {other_rate} Hz differs from {first_path.name} ({rate} Hz)"
             )
         # MedleyDB stems are sample-exact; a few samples of padding are tolerated.
         if abs(other_length - length) > rate // 100:
             raise DataError(
-                stem.path,
+                path,
                 f"length {other_length} samples differs from {first_path.name} ({length})",
             )
     return rate, length
@@ -82,8 +83,8 @@ def check_stems(stems: Sequence[Stem]) -> tuple[int, int]:
 def load_mix(stems: Sequence[Stem], num_samples: int, mono: bool = True) -> np.ndarray:
     """Sum of the stems' audio, trimmed/padded to `num_samples`. Returns [S] or [C, S]."""
     signals = []
-    for stem in stems:
-        wav, _ = read_audio(stem.path)
+    for path in (path for stem in stems for path in stem.files):
+        wav, _ = read_audio(path)
         wav = to_mono(wav)[None] if mono else wav
         wav = wav[:, :num_samples]
         signals.append(np.pad(wav, ((0, 0), (0, num_samples - wav.shape[1]))))
