@@ -7,13 +7,16 @@ Steps, each safe to interrupt:
 3. every song is tokenized into DIR/.work/<split>/<song>.npz (a rerun skips songs whose
    chunk exists), in `workers` processes;
 4. chunks are assembled, in song order, into the split arrays and manifest.json
-   (shards.py); the result does not depend on where a run was interrupted.
+   (shards.py); the result does not depend on where a run was interrupted, nor on the
+   number of workers (each process tokenizes with one thread, so float sums agree).
+   DIR/.work/ is removed once the manifest is written; a rerun then does nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +34,7 @@ from bandmate.data.datasets import scan_dataset
 from bandmate.data.pairs import Pair, build_pair, resolve_spec
 from bandmate.errors import BandmateError, ConfigError, DataError
 from bandmate.tokens.chunks import (
+    WORK_DIR,
     FrameCounts,
     SongTokens,
     chunk_path,
@@ -44,7 +48,13 @@ from bandmate.tokens.config import TokenizeConfig
 from bandmate.tokens.features import build_features
 from bandmate.tokens.interfaces import AcousticCodec
 from bandmate.tokens.semantic import KMeansTokenizer, fit_semantic, load_semantic
-from bandmate.tokens.shards import SplitTokens, file_sha256, write_manifest, write_split
+from bandmate.tokens.shards import (
+    SplitTokens,
+    file_sha256,
+    read_manifest,
+    write_manifest,
+    write_split,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +80,14 @@ def tokenize_dataset(config: TokenizeConfig, out: str | Path, progress: bool = F
     out = Path(out)
     if not config.clips.mono:
         raise ConfigError("clips.mono: tokenize needs mono clips")
-    check_output(out, config)
-    plan = plan_pairs(config)
-    semantic = prepare_semantic(config, out, plan.pairs, progress)
+    plan = plan_pairs(config)  # user errors first, before anything is written
     codec = load_codec(config.codec)
+    check_output(out, config)
+    remove_stale_temporaries(out)
+    if (out / "manifest.json").exists():
+        log.info("%s: already complete", out)
+        return read_manifest(out)
+    semantic = prepare_semantic(config, out, plan.pairs, progress)
     frames = frame_counts(config, codec)
     todo = [p for p in plan.pairs if not chunk_path(out, p.split, p.song.song_id).exists()]
     log.info("%d songs to tokenize, %d done before", len(todo), len(plan.pairs) - len(todo))
@@ -81,7 +95,16 @@ def tokenize_dataset(config: TokenizeConfig, out: str | Path, progress: bool = F
     for _ in run_songs(config, out, todo, codec, semantic, frames):
         songs.update()
     songs.close()
-    return assemble(config, out, plan, codec, semantic, frames)
+    manifest = assemble(config, out, plan, codec, semantic, frames)
+    shutil.rmtree(out / WORK_DIR, ignore_errors=True)  # the shards now hold every chunk
+    return manifest
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Temporary files a killed run left (atomic writes that never got renamed)."""
+    for pattern in (".*.tmp*", "*/.*.tmp*", f"{WORK_DIR}/*/.*.tmp*"):
+        for path in out.glob(pattern):
+            path.unlink(missing_ok=True)
 
 
 def check_output(out: Path, config: TokenizeConfig) -> None:
@@ -197,7 +220,10 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(config: TokenizeConfig, out: Path) -> None:
+    from transformers.utils import logging as hf_logging
+
     torch.set_num_threads(1)  # one core per worker; workers <= cores
+    hf_logging.disable_progress_bar()  # in this worker only: bars would garble the main one
     codec = load_codec(config.codec)
     _WORKER.update(
         config=config,
@@ -228,10 +254,17 @@ def run_songs(
     """Tokenize each pair into its chunk; yields song ids as they finish."""
     workers = min(config.workers, MAX_WORKERS, len(todo))
     if workers <= 1:
-        for pair in todo:
-            tokens = tokenize_pair(pair, config.clips, codec, semantic, frames, config.batch_clips)
-            write_chunk(chunk_path(out, pair.split, pair.song.song_id), tokens)
-            yield pair.song.song_id
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as in a worker: float sums, hence codes, do not depend
+        try:  # on how many processes a run (or its resumption) used
+            for pair in todo:
+                tokens = tokenize_pair(
+                    pair, config.clips, codec, semantic, frames, config.batch_clips
+                )
+                write_chunk(chunk_path(out, pair.split, pair.song.song_id), tokens)
+                yield pair.song.song_id
+        finally:
+            torch.set_num_threads(threads)
         return
     # spawn, not fork: a forked torch thread pool can deadlock.
     context = multiprocessing.get_context("spawn")
