@@ -43,8 +43,26 @@ def add_generate_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_tokenize_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.tokens.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "tokenize",
+        help="turn a dataset into token shards (semantic ids + codec codes)",
+        description="Pairs -> clips -> tokens for a whole dataset: fits the semantic "
+        "tokenizer on the input clips, encodes targets with the acoustic codec, and writes "
+        "memory-mappable shards with a manifest. Resumable: rerun the same command.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
 # Each entry registers one subcommand; stages add theirs here.
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_pairs_command,)
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_pairs_command,
+    add_tokenize_command,
+    add_generate_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -144,4 +144,4 @@ def _progress(files: Sequence[Path]) -> Sequence[Path]:
         return files
     from tqdm import tqdm
 
-    return tqdm(files, desc="generate", unit="file")  # type: ignore[return-value]
+    return tqdm(files, desc="generate", unit="file")
