@@ -30,6 +30,19 @@ def add_pairs_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_generate_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.generate.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "generate",
+        help="generate the accompaniment of a recording",
+        description="Write accompaniment.wav, mix.wav and generation.json "
+        "for an input recording (or each file of a folder).",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
 def add_tokenize_command(sub: argparse._SubParsersAction) -> None:
     from bandmate.tokens.cli import add_arguments, run
 
@@ -48,6 +61,7 @@ def add_tokenize_command(sub: argparse._SubParsersAction) -> None:
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     add_pairs_command,
     add_tokenize_command,
+    add_generate_command,
 )
 
 

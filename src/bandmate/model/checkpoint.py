@@ -1,0 +1,125 @@
+"""Model checkpoints: a directory with safetensors weights and JSON, never pickle.
+
+    DIR/model.safetensors   the weights
+    DIR/model.json          format tag, model config, token layout, meta (step, ...)
+    DIR/tokens.json         the token manifest (codec spec, semantic tokenizer spec/state)
+    DIR/tokenizer/...       files the manifest names (e.g. k-means centroids), copied
+
+Training adds its own files beside these (config.yaml, optimizer state); `load_checkpoint`
+needs only the ones above, so generation never imports training code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from bandmate.errors import DataError
+from bandmate.io import atomic_path, atomic_write_text
+from bandmate.model.config import T5Config
+from bandmate.model.t5 import T5
+from bandmate.tokens.layout import TokenLayout
+
+FORMAT = "bandmate-checkpoint/1"
+WEIGHTS = "model.safetensors"
+MODEL_JSON = "model.json"
+MANIFEST = "tokens.json"
+TOKENIZER_DIR = "tokenizer"
+
+
+def tokenizer_files(manifest: dict[str, Any], tokens_root: Path) -> list[str]:
+    """Relative paths of files the manifest's `semantic`/`codec` entries name in the token dir."""
+    found: list[str] = []
+    for section in ("semantic", "codec"):
+        entry = manifest.get(section)
+        values = entry.values() if isinstance(entry, dict) else []
+        for value in values:
+            if isinstance(value, str) and value and (tokens_root / value).is_file():
+                found.append(value)
+    return found
+
+
+def save_model(
+    directory: str | Path,
+    model: T5,
+    layout: TokenLayout,
+    manifest: dict[str, Any] | None = None,
+    tokens_root: str | Path | None = None,
+    meta: dict[str, Any] | None = None,
+) -> None:
+    """Write weights, model.json, tokens.json and tokenizer files into `directory`.
+
+    Args:
+        directory: created if needed; the caller makes the whole directory atomic.
+        model: the model (unwrapped from DDP); weights are saved in their dtype.
+        layout: the token layout the model was trained on.
+        manifest: the token directory's manifest, copied as tokens.json.
+        tokens_root: the token directory, to copy the files the manifest names.
+        meta: extra JSON facts (step, validation loss, ...).
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    with atomic_path(directory / WEIGHTS) as tmp:
+        save_file(state, str(tmp), metadata={"format": FORMAT})
+    info = {
+        "format": FORMAT,
+        "model": dataclasses.asdict(model.config),
+        "layout": layout.to_dict(),
+        "meta": meta or {},
+    }
+    atomic_write_text(directory / MODEL_JSON, json.dumps(info, indent=2) + "\n")
+    if manifest is not None:
+        atomic_write_text(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        if tokens_root is not None:
+            for rel in tokenizer_files(manifest, Path(tokens_root)):
+                target = directory / TOKENIZER_DIR / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(Path(tokens_root) / rel, target)
+
+
+def read_model_json(directory: str | Path) -> dict[str, Any]:
+    path = Path(directory) / MODEL_JSON
+    try:
+        info = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(path, "not a checkpoint directory (no model.json)") from None
+    except json.JSONDecodeError as error:
+        raise DataError(path, f"malformed JSON ({error.msg})") from None
+    if info.get("format") != FORMAT:
+        raise DataError(path, f"unknown checkpoint format {info.get('format')!r}")
+    return dict(info)
+
+
+def load_checkpoint(
+    directory: str | Path, device: str | torch.device = "cpu"
+) -> tuple[T5, TokenLayout, dict[str, Any]]:
+    """Load a checkpoint for inference.
+
+    Returns:
+        (model in eval mode on `device`, token layout, meta) where meta holds the
+        model.json `meta` entries plus `manifest` (tokens.json, or None) and
+        `tokenizer_dir` (the copied tokenizer files' folder, or None).
+    """
+    directory = Path(directory)
+    info = read_model_json(directory)
+    with torch.device("meta"):  # no random init: the weights come from the file
+        model = T5(T5Config(**info["model"]))
+    try:
+        state = load_file(str(directory / WEIGHTS), device=str(device))
+    except FileNotFoundError:
+        raise DataError(directory / WEIGHTS, "checkpoint weights missing") from None
+    model.load_state_dict(state, strict=True, assign=True)
+    model.to(device).eval()
+    meta = dict(info.get("meta", {}))
+    manifest_path = directory / MANIFEST
+    meta["manifest"] = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    tokenizer_dir = directory / TOKENIZER_DIR
+    meta["tokenizer_dir"] = tokenizer_dir if tokenizer_dir.is_dir() else None
+    return model, TokenLayout(**info["layout"]), meta

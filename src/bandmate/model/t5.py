@@ -1,0 +1,383 @@
+"""The T5 1.1 encoder-decoder, read top to bottom in build order.
+
+T5 1.1: RMSNorm pre-norm, gated-GELU feed-forward, relative position buckets shared by
+all layers of a stack (bidirectional in the encoder, causal in the decoder), no biases,
+no 1/sqrt(d) attention scaling (folded into the initialisation), one input embedding
+shared by encoder and decoder, an untied output layer. Weights map one to one onto
+transformers' T5ForConditionalGeneration (see `hf.py`); a test checks equal logits.
+
+Speed: attention runs through `scaled_dot_product_attention` with the position bias as
+an additive mask (computed once per stack, not per layer); query/key/value are one
+matmul; `decode_step` reuses a `DecodeCache` with static shapes (self-attention keys and
+values written in place, cross-attention keys and values of all layers computed once).
+
+Letters: B batch, L_s encoder length, L decoder length, S decoder streams, H heads,
+D d_model, V vocabulary, M cache length.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import cast
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from bandmate.model.config import T5Config
+
+
+class RMSNorm(nn.Module):
+    """T5's layer norm: scale only, no mean subtraction, statistics in float32."""
+
+    def __init__(self, dim: int, eps: float) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        normed = F.rms_norm(x.float(), (x.shape[-1],), eps=self.eps)
+        return self.weight * normed.to(x.dtype)
+
+
+def relative_position_bucket(
+    relative: Tensor, bidirectional: bool, num_buckets: int, max_distance: int
+) -> Tensor:
+    """T5's bucket of each relative position (key minus query): exact near, log-spaced far."""
+    buckets = torch.zeros_like(relative)
+    if bidirectional:
+        num_buckets //= 2
+        buckets = buckets + (relative > 0).long() * num_buckets
+        distance = relative.abs()
+    else:
+        distance = (-relative).clamp(min=0)
+    max_exact = num_buckets // 2
+    far = (
+        max_exact
+        + (
+            torch.log(distance.float().clamp(min=1) / max_exact)
+            / math.log(max_distance / max_exact)
+            * (num_buckets - max_exact)
+        ).long()
+    )
+    far = far.clamp(max=num_buckets - 1)
+    return buckets + torch.where(distance < max_exact, distance, far)
+
+
+class RelativeBias(nn.Module):
+    """Learned per-head bias of each relative position bucket."""
+
+    def __init__(self, config: T5Config, bidirectional: bool) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(config.num_buckets, config.num_heads)
+        self.bidirectional = bidirectional
+        self.num_buckets = config.num_buckets
+        self.max_distance = config.max_distance
+
+    def forward(self, query_pos: Tensor, key_pos: Tensor) -> Tensor:
+        """Positions [Lq], [Lk] -> bias [1, H, Lq, Lk]; causal stacks mask future keys."""
+        relative = key_pos[None, :] - query_pos[:, None]
+        bucket = relative_position_bucket(
+            relative, self.bidirectional, self.num_buckets, self.max_distance
+        )
+        bias = self.embedding(bucket).permute(2, 0, 1).unsqueeze(0)
+        if not self.bidirectional:
+            bias = bias.masked_fill(relative > 0, float("-inf"))
+        return bias
+
+
+def attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout: float) -> Tensor:
+    """[B, H, Lq, d] x [B, H, Lk, d] -> [B, Lq, H * d]; T5 uses no 1/sqrt(d) scaling."""
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, scale=1.0)
+    return out.transpose(1, 2).flatten(2)
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        self.heads, self.d_kv = config.num_heads, config.d_kv
+        self.qkv = nn.Linear(config.d_model, 3 * config.inner_dim, bias=False)
+        self.o = nn.Linear(config.inner_dim, config.d_model, bias=False)
+        self.dropout = config.dropout
+
+    def project(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """x [B, L, D] -> q, k, v each [B, H, L, d_kv]."""
+        b, length, _ = x.shape
+        q, k, v = self.qkv(x).view(b, length, 3, self.heads, self.d_kv).permute(2, 0, 3, 1, 4)
+        return q, k, v
+
+    def forward(self, x: Tensor, bias: Tensor) -> Tensor:
+        q, k, v = self.project(x)
+        return self.o(attend(q, k, v, bias, self.dropout if self.training else 0.0))
+
+    def step(self, x: Tensor, bias: Tensor, cache_k: Tensor, cache_v: Tensor, pos: int) -> Tensor:
+        """Attend new positions [B, n, D] to the cache [B, H, M, d_kv], writing theirs in."""
+        q, k, v = self.project(x)
+        cache_k[:, :, pos : pos + k.shape[2]] = k
+        cache_v[:, :, pos : pos + v.shape[2]] = v
+        return self.o(attend(q, cache_k, cache_v, bias, 0.0))
+
+
+class CrossAttention(nn.Module):
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        self.heads, self.d_kv = config.num_heads, config.d_kv
+        self.q = nn.Linear(config.d_model, config.inner_dim, bias=False)
+        self.kv = nn.Linear(config.d_model, 2 * config.inner_dim, bias=False)
+        self.o = nn.Linear(config.inner_dim, config.d_model, bias=False)
+        self.dropout = config.dropout
+
+    def query(self, x: Tensor) -> Tensor:
+        b, length, _ = x.shape
+        return self.q(x).view(b, length, self.heads, self.d_kv).transpose(1, 2)
+
+    def forward(self, x: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
+        """x [B, L, D] attends to memory keys/values [B, H, L_s, d_kv]."""
+        dropout = self.dropout if self.training else 0.0
+        return self.o(attend(self.query(x), k, v, mask, dropout))
+
+    def keys_values(self, memory: Tensor) -> tuple[Tensor, Tensor]:
+        """memory [B, L_s, D] -> k, v each [B, H, L_s, d_kv]."""
+        b, length, _ = memory.shape
+        kv = self.kv(memory).view(b, length, 2, self.heads, self.d_kv).permute(2, 0, 3, 1, 4)
+        return kv[0], kv[1]
+
+
+class GatedGelu(nn.Module):
+    """T5 1.1 feed-forward: wo(dropout(gelu(wi_0 x) * wi_1 x)), wi_0 and wi_1 fused."""
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        self.wi = nn.Linear(config.d_model, 2 * config.d_ff, bias=False)
+        self.wo = nn.Linear(config.d_ff, config.d_model, bias=False)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        gate, linear = self.wi(x).chunk(2, dim=-1)
+        return self.wo(self.dropout(F.gelu(gate, approximate="tanh") * linear))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        self.attn_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.attn = SelfAttention(config)
+        self.ff_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.ff = GatedGelu(config)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: Tensor, bias: Tensor) -> Tensor:
+        x = x + self.dropout(self.attn(self.attn_norm(x), bias))
+        return x + self.dropout(self.ff(self.ff_norm(x)))
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        self.attn_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.attn = SelfAttention(config)
+        self.cross_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.cross = CrossAttention(config)
+        self.ff_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.ff = GatedGelu(config)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(
+        self, x: Tensor, bias: Tensor, memory: Tensor, memory_mask: Tensor | None
+    ) -> Tensor:
+        x = x + self.dropout(self.attn(self.attn_norm(x), bias))
+        k, v = self.cross.keys_values(memory)
+        x = x + self.dropout(self.cross(self.cross_norm(x), k, v, memory_mask))
+        return x + self.dropout(self.ff(self.ff_norm(x)))
+
+    def step(self, x: Tensor, bias: Tensor, cache: DecodeCache, index: int) -> Tensor:
+        """One cached decoding step of this layer (no dropout: inference only)."""
+        pos = cache.length
+        x = x + self.attn.step(
+            self.attn_norm(x), bias, cache.self_k[index], cache.self_v[index], pos
+        )
+        k, v = cache.cross_k[index], cache.cross_v[index]
+        x = x + self.cross(self.cross_norm(x), k, v, cache.memory_mask)
+        return x + self.ff(self.ff_norm(x))
+
+
+@dataclass
+class EncoderMemory:
+    """The encoder's output and the mask of its valid positions."""
+
+    hidden: Tensor  # [B, L_s, D]
+    mask: Tensor | None  # additive [B, 1, 1, L_s] in the hidden's dtype, None if no padding
+
+
+@dataclass
+class DecodeCache:
+    """Static-shape state of incremental decoding; `length` positions are filled."""
+
+    self_k: Tensor  # [layers, B, H, M, d_kv]
+    self_v: Tensor  # [layers, B, H, M, d_kv]
+    cross_k: Tensor  # [layers, B, H, L_s, d_kv]
+    cross_v: Tensor  # [layers, B, H, L_s, d_kv]
+    memory_mask: Tensor | None  # additive [B, 1, 1, L_s]
+    length: int = 0
+
+    @property
+    def max_length(self) -> int:
+        return int(self.self_k.shape[3])
+
+
+def compute_dtype(x: Tensor) -> torch.dtype:
+    """The dtype matmuls run in (the autocast dtype when autocast is on)."""
+    if torch.is_autocast_enabled(x.device.type):
+        return torch.get_autocast_dtype(x.device.type)
+    return x.dtype
+
+
+def padding_mask(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:
+    """Bool/int [B, L_s] (1 = token) -> additive [B, 1, 1, L_s] (-inf at padding)."""
+    if attention_mask is None:
+        return None
+    mask = torch.zeros(attention_mask.shape, dtype=dtype, device=attention_mask.device)
+    return mask.masked_fill(attention_mask == 0, float("-inf"))[:, None, None, :]
+
+
+class T5(nn.Module):
+    """T5 1.1 encoder-decoder over the token layout's ids.
+
+    Decoder tokens are [B, L] when `num_streams` is 1, else [B, S, L] (the S streams'
+    embeddings are summed; S output heads), and logits follow: [B, L, V] or [B, S, L, V].
+    """
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.vocab_size, config.d_model)
+        self.encoder_bias = RelativeBias(config, bidirectional=True)
+        self.encoder_layers = nn.ModuleList(
+            EncoderLayer(config) for _ in range(config.num_encoder_layers)
+        )
+        self.encoder_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.decoder_bias = RelativeBias(config, bidirectional=False)
+        self.decoder_layers = nn.ModuleList(
+            DecoderLayer(config) for _ in range(config.num_decoder_layers)
+        )
+        self.decoder_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.lm_head = nn.Linear(config.d_model, config.num_streams * config.vocab_size, bias=False)
+        self.dropout = nn.Dropout(config.dropout)
+        self.reset_parameters()
+
+    @property
+    def encoder_blocks(self) -> list[EncoderLayer]:
+        return cast(list[EncoderLayer], list(self.encoder_layers))
+
+    @property
+    def decoder_blocks(self) -> list[DecoderLayer]:
+        return cast(list[DecoderLayer], list(self.decoder_layers))
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """T5/T5X initialisation: variance scaling by fan-in; attention scaling folded into q."""
+        c = self.config
+        nn.init.normal_(self.embed.weight, std=1.0)
+        nn.init.normal_(self.lm_head.weight, std=c.d_model**-0.5)
+        for bias in (self.encoder_bias, self.decoder_bias):
+            nn.init.normal_(bias.embedding.weight, std=c.d_model**-0.5)
+        q_std, kv_std = (c.d_model * c.d_kv) ** -0.5, c.d_model**-0.5
+        for module in self.modules():
+            if isinstance(module, SelfAttention):
+                nn.init.normal_(module.qkv.weight, std=kv_std)
+                nn.init.normal_(module.qkv.weight[: c.inner_dim], std=q_std)
+                nn.init.normal_(module.o.weight, std=c.inner_dim**-0.5)
+            elif isinstance(module, CrossAttention):
+                nn.init.normal_(module.q.weight, std=q_std)
+                nn.init.normal_(module.kv.weight, std=kv_std)
+                nn.init.normal_(module.o.weight, std=c.inner_dim**-0.5)
+            elif isinstance(module, GatedGelu):
+                nn.init.normal_(module.wi.weight, std=c.d_model**-0.5)
+                nn.init.normal_(module.wo.weight, std=c.d_ff**-0.5)
+
+    # ----- encoder ---------------------------------------------------------------------
+    def encode(self, input_ids: Tensor, attention_mask: Tensor | None = None) -> EncoderMemory:
+        """Encoder ids [B, L_s] (+ mask [B, L_s], 1 = token) -> memory [B, L_s, D]."""
+        x = self.dropout(self.embed(input_ids))
+        dtype = compute_dtype(x)
+        pos = torch.arange(input_ids.shape[1], device=input_ids.device)
+        bias = self.encoder_bias(pos, pos).to(dtype)  # [1, H, L_s, L_s]
+        mask = padding_mask(attention_mask, dtype)
+        if mask is not None:
+            bias = bias + mask
+        for layer in self.encoder_blocks:
+            x = layer(x, bias)
+        return EncoderMemory(self.dropout(self.encoder_norm(x)), mask)
+
+    # ----- decoder ---------------------------------------------------------------------
+    def embed_decoder(self, tokens: Tensor) -> Tensor:
+        """[B, L] or [B, S, L] -> [B, L, D] (streams summed)."""
+        x = self.embed(tokens)
+        return x.sum(1) if tokens.dim() == 3 else x
+
+    def head(self, x: Tensor) -> Tensor:
+        """Hidden [B, L, D] -> logits [B, L, V] (one stream) or [B, S, L, V]."""
+        logits = self.lm_head(x)
+        if self.config.num_streams == 1:
+            return logits
+        b, length, _ = logits.shape
+        return logits.view(b, length, self.config.num_streams, -1).transpose(1, 2)
+
+    def decode(self, tokens: Tensor, memory: EncoderMemory) -> Tensor:
+        """Teacher-forced decoder: tokens [B, L] / [B, S, L] -> logits [B, L, V] / [B, S, L, V]."""
+        x = self.dropout(self.embed_decoder(tokens))
+        pos = torch.arange(x.shape[1], device=x.device)
+        bias = self.decoder_bias(pos, pos).to(compute_dtype(x))  # [1, H, L, L], causal
+        for layer in self.decoder_blocks:
+            x = layer(x, bias, memory.hidden, memory.mask)
+        return self.head(self.dropout(self.decoder_norm(x)))
+
+    def forward(
+        self,
+        encoder_input_tokens: Tensor,
+        decoder_input_tokens: Tensor,
+        encoder_mask: Tensor | None = None,
+    ) -> Tensor:
+        """Teacher-forced logits (see `decode`) for encoder ids [B, L_s]."""
+        return self.decode(decoder_input_tokens, self.encode(encoder_input_tokens, encoder_mask))
+
+    # ----- cached decoding -------------------------------------------------------------
+    @torch.no_grad()
+    def init_cache(self, memory: EncoderMemory, max_length: int) -> DecodeCache:
+        """Allocate the self-attention cache for `max_length` steps and compute the
+        cross-attention keys/values of every decoder layer in one matmul."""
+        c = self.config
+        hidden = memory.hidden
+        b, length, _ = hidden.shape
+        layers = len(self.decoder_layers)
+        weight = torch.cat([layer.cross.kv.weight for layer in self.decoder_blocks])
+        kv = F.linear(hidden, weight.to(compute_dtype(hidden)))  # [B, L_s, layers*2*H*d_kv]
+        kv = kv.view(b, length, layers, 2, c.num_heads, c.d_kv).permute(2, 3, 0, 4, 1, 5)
+        shape = (layers, b, c.num_heads, max_length, c.d_kv)
+        self_k = hidden.new_zeros(shape, dtype=kv.dtype)
+        return DecodeCache(self_k, torch.zeros_like(self_k), kv[:, 0], kv[:, 1], memory.mask)
+
+    @torch.no_grad()
+    def decode_step(self, tokens: Tensor, cache: DecodeCache) -> Tensor:
+        """Feed the next n positions, return their logits, advance the cache.
+
+        Args:
+            tokens: [B, n] (one stream) or [B, S, n] decoder inputs at positions
+                cache.length .. cache.length + n - 1 (n = 1 when generating).
+            cache: from `init_cache`; updated in place.
+        Returns:
+            logits [B, n, V] or [B, S, n, V] for those positions.
+        """
+        x = self.embed_decoder(tokens)
+        n, pos = x.shape[1], cache.length
+        if pos + n > cache.max_length:
+            raise ValueError(f"cache holds {cache.max_length} positions; asked for {pos + n}")
+        device = x.device
+        query_pos = torch.arange(pos, pos + n, device=device)
+        bias = self.decoder_bias(query_pos, torch.arange(cache.max_length, device=device))
+        bias = bias.to(cache.self_k.dtype)  # [1, H, n, M]
+        for index, layer in enumerate(self.decoder_blocks):
+            x = layer.step(x, bias, cache, index)
+        cache.length = pos + n
+        return self.head(self.decoder_norm(x))

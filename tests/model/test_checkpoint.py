@@ -1,0 +1,40 @@
+"""Model checkpoints: safetensors round trip, tokenizer files, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from bandmate.errors import DataError
+from bandmate.model.checkpoint import load_checkpoint, save_model
+from bandmate.model.config import preset_config
+from bandmate.model.t5 import T5
+from bandmate.tokens.layout import TokenLayout
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    layout = TokenLayout("flatten", 16, 2, 8, 4, 6)
+    torch.manual_seed(0)
+    model = T5(preset_config("tiny", layout.vocab_size, dropout=0.0)).eval()
+    tokens_root = tmp_path / "tokens"
+    tokens_root.mkdir()
+    (tokens_root / "centroids.npy").write_bytes(b"x")
+    manifest = {"semantic": {"spec": "kmeans", "state": "centroids.npy"}, "codec": {"spec": "c"}}
+    save_model(tmp_path / "ckpt", model, layout, manifest, tokens_root, meta={"step": 3})
+    loaded, loaded_layout, meta = load_checkpoint(tmp_path / "ckpt")
+    assert loaded_layout == layout
+    assert meta["step"] == 3 and meta["manifest"] == manifest
+    assert (meta["tokenizer_dir"] / "centroids.npy").read_bytes() == b"x"
+    enc = torch.randint(2, layout.vocab_size, (1, 5))
+    dec = torch.randint(2, layout.vocab_size, (1, 7))
+    torch.testing.assert_close(loaded(enc, dec), model(enc, dec), rtol=0, atol=0)
+    assert not list((tmp_path / "ckpt").glob("*.pickle")) and not list(
+        (tmp_path / "ckpt").glob("*.pt")
+    )
+
+
+def test_missing_checkpoint_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"model\.json"):
+        load_checkpoint(tmp_path)
