@@ -1,4 +1,5 @@
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,8 +14,10 @@ from bandmate.cli import main
 from bandmate.config import save_config
 from bandmate.data.clips import ClipConfig
 from bandmate.errors import BandmateError
+from bandmate.model.checkpoint import tokenizer_files
 from bandmate.tokens import pipeline
 from bandmate.tokens.config import SemanticConfig, TokenizeConfig
+from bandmate.tokens.semantic import load_semantic
 from bandmate.tokens.shards import load_split, read_manifest
 from tests.tokens.conftest import write_song
 
@@ -67,7 +70,11 @@ def test_shards_have_the_shapes_training_reads(tmp_path: Path, dataset: Path, en
             assert tokens.target_acoustic.min() >= 0 and tokens.target_acoustic.max() < 1024
     assert total == 3 * len(SONGS)  # 3 s songs, 1 s clips, no silence
     assert (tmp_path / "tok" / "config.yaml").exists()
-    assert (tmp_path / "tok" / "semantic" / "centroids.safetensors").exists()
+    assert manifest["semantic"]["centroids"] == "centroids.safetensors"
+    # A checkpoint copies the files the manifest names; they alone rebuild the tokenizer.
+    for name in tokenizer_files(manifest, tmp_path / "tok"):
+        shutil.copy(tmp_path / "tok" / name, tmp_path / name)
+    assert load_semantic(tmp_path).spec == manifest["semantic"]["spec"]
 
 
 def test_killed_run_resumes_to_the_same_shards(

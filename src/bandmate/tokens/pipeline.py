@@ -2,8 +2,8 @@
 
 Steps, each safe to interrupt:
 1. the resolved config is saved as DIR/config.yaml (a rerun must use the same one);
-2. the semantic tokenizer is fitted on the train split's input clips and saved to
-   DIR/semantic/ (a rerun loads it);
+2. the semantic tokenizer is fitted on the train split's input clips and saved as
+   DIR/semantic.json + DIR/centroids.safetensors (a rerun loads it);
 3. every song is tokenized into DIR/.work/<split>/<song>.npz (a rerun skips songs whose
    chunk exists), in `workers` processes;
 4. chunks are assembled, in song order, into the split arrays and manifest.json
@@ -47,7 +47,13 @@ from bandmate.tokens.codecs import load_codec
 from bandmate.tokens.config import TokenizeConfig
 from bandmate.tokens.features import build_features
 from bandmate.tokens.interfaces import AcousticCodec
-from bandmate.tokens.semantic import KMeansTokenizer, fit_semantic, load_semantic
+from bandmate.tokens.semantic import (
+    STATE_JSON,
+    STATE_TENSORS,
+    KMeansTokenizer,
+    fit_semantic,
+    load_semantic,
+)
 from bandmate.tokens.shards import (
     SplitTokens,
     file_sha256,
@@ -59,7 +65,6 @@ from bandmate.tokens.shards import (
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.yaml"
-SEMANTIC_DIR = "semantic"
 MAX_WORKERS = 2  # the build machines have 2 cores
 
 
@@ -182,8 +187,8 @@ def fit_clips(
 def prepare_semantic(
     config: TokenizeConfig, out: Path, pairs: list[Pair], progress: bool
 ) -> KMeansTokenizer:
-    """Load DIR/semantic/ when a previous run fitted it; else fit and save it."""
-    folder = out / SEMANTIC_DIR
+    """Load the state files in DIR when a previous run fitted it; else fit and save it."""
+    folder = out  # state files at the top, where checkpoints copy them from
     features = build_features(
         {
             "kind": config.semantic.kind,
@@ -191,7 +196,7 @@ def prepare_semantic(
             "layer": config.semantic.layer,
         }
     )
-    if (folder / "semantic.json").exists():
+    if (folder / STATE_JSON).exists():
         return load_semantic(folder, features)
     bar = tqdm(
         total=config.semantic.fit_max_clips, desc="fit k-means", unit="clip", disable=not progress
@@ -229,7 +234,7 @@ def _init_worker(config: TokenizeConfig, out: Path) -> None:
         config=config,
         out=out,
         codec=codec,
-        semantic=load_semantic(out / SEMANTIC_DIR),
+        semantic=load_semantic(out),
         frames=frame_counts(config, codec),
     )
 
@@ -293,8 +298,8 @@ def assemble(
         checksums.update(write_split(out, split, tokens))
         hours = len(tokens) * config.clips.clip_seconds / 3600
         splits[split] = {"songs": len(pairs), "clips": len(tokens), "hours": round(hours, 4)}
-    for name in ("semantic.json", "centroids.safetensors"):
-        checksums[f"{SEMANTIC_DIR}/{name}"] = file_sha256(out / SEMANTIC_DIR / name)
+    for name in (STATE_JSON, STATE_TENSORS):
+        checksums[name] = file_sha256(out / name)
     manifest = build_manifest(config, plan, codec, semantic, frames)
     manifest.update(splits=splits, checksums=checksums)
     manifest["skipped"] = {
@@ -353,7 +358,8 @@ def build_manifest(
         },
         "semantic": {
             "spec": semantic.spec,
-            "state": SEMANTIC_DIR,
+            "state": STATE_JSON,  # files in DIR that rebuild the tokenizer (load_semantic)
+            "centroids": STATE_TENSORS,
             "vocab_size": semantic.vocab_size,
             "sample_rate_hz": semantic.sample_rate_hz,
             "frame_rate_hz": semantic.frame_rate_hz,
