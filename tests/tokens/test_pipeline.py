@@ -17,6 +17,7 @@ from bandmate.errors import BandmateError
 from bandmate.model.checkpoint import tokenizer_files
 from bandmate.tokens import pipeline
 from bandmate.tokens.config import SemanticConfig, TokenizeConfig
+from bandmate.tokens.layout import layout_from_manifest
 from bandmate.tokens.semantic import load_semantic
 from bandmate.tokens.shards import load_split, read_manifest
 from tests.tokens.conftest import write_song
@@ -75,6 +76,21 @@ def test_shards_have_the_shapes_training_reads(tmp_path: Path, dataset: Path, en
     for name in tokenizer_files(manifest, tmp_path / "tok"):
         shutil.copy(tmp_path / "tok" / name, tmp_path / name)
     assert load_semantic(tmp_path).spec == manifest["semantic"]["spec"]
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+def test_training_layout_accepts_the_shards(
+    tmp_path: Path, dataset: Path, encodec_dir: Path, kind: str
+):
+    pipeline.tokenize_dataset(make_config(dataset, encodec_dir), tmp_path / "tok")
+    manifest, train = read_manifest(tmp_path / "tok"), load_split(tmp_path / "tok", "train")
+    layout = layout_from_manifest(
+        manifest, kind, train.target_semantic.shape[1], train.target_acoustic.shape[1:]
+    )
+    targets = layout.target_tokens(train.target_semantic, train.target_acoustic)
+    ranges = layout.position_ranges()  # [*target_shape, 2]
+    assert ((targets >= ranges[..., 0]) & (targets < ranges[..., 1])).all()
+    assert layout.encoder_tokens(train.input_semantic).shape == (len(train), 51)
 
 
 def test_killed_run_resumes_to_the_same_shards(
