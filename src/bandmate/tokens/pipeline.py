@@ -198,9 +198,8 @@ def prepare_semantic(
     )
     if (folder / STATE_JSON).exists():
         return load_semantic(folder, features)
-    bar = tqdm(
-        total=config.semantic.fit_max_clips, desc="fit k-means", unit="clip", disable=not progress
-    )
+    # No total: how many clips pass the silence check is only known after reading them.
+    bar = tqdm(desc="fit k-means", unit="clip", disable=not progress)
     seen = Counter[str]()
 
     def on_clip() -> None:
