@@ -90,12 +90,17 @@ class Accompanist:
         codec_spec = manifest.get("codec", {}).get("spec") or manifest.get("codec_spec")
         if not codec_spec or meta.get("tokenizer_dir") is None:
             raise BandmateError(f"{directory}: checkpoint lacks its codec spec or tokenizer state")
-        semantic = load_semantic(meta["tokenizer_dir"])
+        state = manifest.get("semantic", {}).get("state", "semantic")
+        semantic = load_semantic(Path(meta["tokenizer_dir"]) / state)
         return cls(model, layout, semantic, load_codec(codec_spec), torch_device, str(directory))
 
     @property
     def clip_seconds(self) -> float:
         return self.layout.semantic_frames / self.semantic.frame_rate_hz
+
+    def overlap_seconds(self, config: GenerateConfig) -> float:
+        """The window overlap used: the configured one, at most half a clip."""
+        return min(config.overlap_seconds, self.clip_seconds / 2)
 
     def _semantic_ids(self, wav: np.ndarray) -> np.ndarray:
         """One window of input audio at the semantic rate -> raw ids [1, F_sem]."""
@@ -135,11 +140,12 @@ class Accompanist:
         duration = wav.size / sample_rate_hz
         sem_rate, codec_rate = self.semantic.sample_rate_hz, self.codec.sample_rate_hz
         source = resample(wav, sample_rate_hz, sem_rate)
-        starts = window_starts(duration, self.clip_seconds, config.overlap_seconds)
+        overlap = self.overlap_seconds(config)
+        starts = window_starts(duration, self.clip_seconds, overlap)
         generator = torch.Generator(self.device).manual_seed(config.seed)
         out = np.zeros((config.candidates, round(duration * codec_rate)), dtype=np.float32)
-        overlap_sem = round(config.overlap_seconds * self.semantic.frame_rate_hz)
-        overlap_ac = round(config.overlap_seconds * self.codec.frame_rate_hz)
+        overlap_sem = round(overlap * self.semantic.frame_rate_hz)
+        overlap_ac = round(overlap * self.codec.frame_rate_hz)
         previous: np.ndarray | None = None
         for index, start in enumerate(starts):
             t0 = time.perf_counter()
