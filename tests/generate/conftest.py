@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +52,6 @@ def build_checkpoint(root: Path, kind: str) -> Path:
     }
     checkpoint = root / f"checkpoint-{kind}"
     save_model(checkpoint, model, layout, manifest, tokens)
-    if not (checkpoint / "tokenizer" / "semantic").is_dir():
-        shutil.copytree(tokens / "semantic", checkpoint / "tokenizer" / "semantic")
     return checkpoint
 
 
