@@ -57,11 +57,26 @@ def add_tokenize_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_evaluate_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.evaluate.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "evaluate",
+        help="metrics and an HTML report of a checkpoint on held-out clips",
+        description="Generate for test clips and measure token accuracy, outcome classes "
+        "(music/silence/noise) and fit to the input against the original and a shuffled "
+        "accompaniment; writes metrics.json, clips.csv, examples.json and index.html.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
 # Each entry registers one subcommand; stages add theirs here.
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     add_pairs_command,
     add_tokenize_command,
     add_generate_command,
+    add_evaluate_command,
 )
 
 

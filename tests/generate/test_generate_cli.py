@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 
 from bandmate.cli import main
-from tests.generate.conftest import music
+from tests.tiny import music
 
 
 def run(*args: str) -> int:

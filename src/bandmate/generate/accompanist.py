@@ -10,6 +10,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -64,6 +65,7 @@ class Accompanist:
         codec: AcousticCodec,
         device: torch.device,
         source: str = "",
+        manifest: dict[str, Any] | None = None,
     ) -> None:
         if (codec.num_codebooks, codec.codebook_size) != (
             layout.num_codebooks,
@@ -76,6 +78,7 @@ class Accompanist:
             )
         self.model, self.layout, self.semantic, self.codec = model, layout, semantic, codec
         self.device, self.source = device, source
+        self.manifest = manifest or {}  # the token set's manifest (preset, dataset, specs)
 
     @classmethod
     def from_checkpoint(cls, directory: str | Path, device: str = "auto") -> Accompanist:
@@ -92,7 +95,8 @@ class Accompanist:
             raise BandmateError(f"{directory}: checkpoint lacks its codec spec or tokenizer state")
         state = manifest.get("semantic", {}).get("state", "semantic")
         semantic = load_semantic(Path(meta["tokenizer_dir"]) / state)
-        return cls(model, layout, semantic, load_codec(codec_spec), torch_device, str(directory))
+        codec = load_codec(codec_spec)
+        return cls(model, layout, semantic, codec, torch_device, str(directory), manifest)
 
     @property
     def clip_seconds(self) -> float:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from bandmate.model.checkpoint import save_model
@@ -43,6 +42,8 @@ def build_checkpoint(root: Path, kind: str) -> Path:
         preset_config("tiny", layout.vocab_size, num_streams=layout.num_streams, dropout=0.0)
     )
     manifest = {
+        "dataset": "medleydb",
+        "pair": {"input": "drum set", "target": "bass"},
         "codec": {
             "spec": codec.spec,
             "num_codebooks": codec.num_codebooks,
@@ -55,26 +56,7 @@ def build_checkpoint(root: Path, kind: str) -> Path:
     return checkpoint
 
 
-@pytest.fixture(scope="session")
-def flatten_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_checkpoint(tmp_path_factory.mktemp("ckpt"), "flatten")
-
-
-@pytest.fixture(scope="session")
-def delay_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_checkpoint(tmp_path_factory.mktemp("ckpt"), "delay")
-
-
 def music(seconds: float, rate: int, channels: int = 1) -> np.ndarray:
     """A melody [S] or [S, C] (soundfile's layout) at `rate`."""
     wav = melody(1, seconds=seconds, rate=rate)
     return wav if channels == 1 else np.stack([wav] * channels, axis=1)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models decode fastest on one thread (and don't fight other test processes)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
