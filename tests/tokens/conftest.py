@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
 from pathlib import Path
 
@@ -13,12 +14,14 @@ import yaml
 from transformers import EncodecConfig, EncodecModel, Wav2Vec2BertConfig, Wav2Vec2BertModel
 
 
+@functools.cache
 def tiny_encodec() -> EncodecModel:
     """EnCodec 24 kHz layout (hop 320 -> 75 Hz, codebooks of 1024) with tiny widths.
 
     Random weights leave the codebooks at zero (every code would be 0), so each codebook
     is filled with frames of the encoder's output (then of the residual) on noise, as a
-    k-means initialisation would, so that codes spread over the range.
+    k-means initialisation would, so that codes spread over the range. Cached: tests only
+    run it (inference), never change it.
     """
     torch.manual_seed(0)
     config = EncodecConfig(num_filters=4, hidden_size=8, num_lstm_layers=1, codebook_size=1024)

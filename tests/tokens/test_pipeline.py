@@ -1,4 +1,9 @@
 import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -6,10 +11,14 @@ import numpy as np
 import pytest
 
 from bandmate.cli import main
+from bandmate.config import save_config
 from bandmate.data.clips import ClipConfig
 from bandmate.errors import BandmateError
+from bandmate.model.checkpoint import tokenizer_files
 from bandmate.tokens import pipeline
 from bandmate.tokens.config import SemanticConfig, TokenizeConfig
+from bandmate.tokens.layout import layout_from_manifest
+from bandmate.tokens.semantic import load_semantic
 from bandmate.tokens.shards import load_split, read_manifest
 from tests.tokens.conftest import write_song
 
@@ -62,7 +71,26 @@ def test_shards_have_the_shapes_training_reads(tmp_path: Path, dataset: Path, en
             assert tokens.target_acoustic.min() >= 0 and tokens.target_acoustic.max() < 1024
     assert total == 3 * len(SONGS)  # 3 s songs, 1 s clips, no silence
     assert (tmp_path / "tok" / "config.yaml").exists()
-    assert (tmp_path / "tok" / "semantic" / "centroids.safetensors").exists()
+    assert manifest["semantic"]["centroids"] == "centroids.safetensors"
+    # A checkpoint copies the files the manifest names; they alone rebuild the tokenizer.
+    for name in tokenizer_files(manifest, tmp_path / "tok"):
+        shutil.copy(tmp_path / "tok" / name, tmp_path / name)
+    assert load_semantic(tmp_path).spec == manifest["semantic"]["spec"]
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+def test_training_layout_accepts_the_shards(
+    tmp_path: Path, dataset: Path, encodec_dir: Path, kind: str
+):
+    pipeline.tokenize_dataset(make_config(dataset, encodec_dir), tmp_path / "tok")
+    manifest, train = read_manifest(tmp_path / "tok"), load_split(tmp_path / "tok", "train")
+    layout = layout_from_manifest(
+        manifest, kind, train.target_semantic.shape[1], train.target_acoustic.shape[1:]
+    )
+    targets = layout.target_tokens(train.target_semantic, train.target_acoustic)
+    ranges = layout.position_ranges()  # [*target_shape, 2]
+    assert ((targets >= ranges[..., 0]) & (targets < ranges[..., 1])).all()
+    assert layout.encoder_tokens(train.input_semantic).shape == (len(train), 51)
 
 
 def test_killed_run_resumes_to_the_same_shards(
@@ -140,3 +168,49 @@ def test_cli_tokenize_prints_a_summary(
     )
     assert main(["tokenize", "--out", str(tmp_path / "x"), "--set", "nope=1"]) == 2
     assert "unknown key(s) nope" in capsys.readouterr().err
+
+
+def test_finished_run_cleans_up_and_a_rerun_changes_nothing(
+    tmp_path: Path, dataset: Path, encodec_dir: Path
+):
+    config = make_config(dataset, encodec_dir)
+    pipeline.tokenize_dataset(config, tmp_path / "tok")
+    assert not (tmp_path / "tok" / ".work").exists()
+    before = read_all(tmp_path / "tok")
+    (tmp_path / "tok" / "train" / ".stale.tmp.npy").write_bytes(b"x")  # as a kill leaves
+    pipeline.tokenize_dataset(replace(config, workers=2), tmp_path / "tok")
+    assert read_all(tmp_path / "tok") == before
+
+
+@pytest.mark.slow
+def test_two_workers_give_the_same_shards_as_one(tmp_path: Path, dataset: Path, encodec_dir: Path):
+    config = make_config(dataset, encodec_dir)
+    pipeline.tokenize_dataset(config, tmp_path / "one")
+    pipeline.tokenize_dataset(replace(config, workers=2), tmp_path / "two")
+    one, two = read_all(tmp_path / "one"), read_all(tmp_path / "two")
+    assert one.pop("config.yaml") != two.pop("config.yaml")  # only `workers` differs
+    assert one == two
+
+
+@pytest.mark.slow
+def test_sigkilled_cli_run_resumes_to_the_same_shards(
+    tmp_path: Path, dataset: Path, encodec_dir: Path
+):
+    root = tmp_path / "data"
+    for index in range(8):
+        write_song(root, f"Song_{index}", seconds=6.0)
+    config = replace(make_config(root, encodec_dir), semantic=SemanticConfig(num_clusters=8))
+    pipeline.tokenize_dataset(config, tmp_path / "clean")
+    config_file = tmp_path / "tokenize.yaml"
+    save_config(config, config_file)
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "bandmate", "tokenize", "--config", str(config_file)]
+    process = subprocess.Popen([*command, "--out", str(out), "--no-progress"])
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".work/*/*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert len(list(out.glob(".work/*/*.npz"))) < 8  # killed part-way
+    pipeline.tokenize_dataset(config, out)
+    assert read_all(out) == read_all(tmp_path / "clean")

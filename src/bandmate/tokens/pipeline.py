@@ -2,18 +2,21 @@
 
 Steps, each safe to interrupt:
 1. the resolved config is saved as DIR/config.yaml (a rerun must use the same one);
-2. the semantic tokenizer is fitted on the train split's input clips and saved to
-   DIR/semantic/ (a rerun loads it);
+2. the semantic tokenizer is fitted on the train split's input clips and saved as
+   DIR/semantic.json + DIR/centroids.safetensors (a rerun loads it);
 3. every song is tokenized into DIR/.work/<split>/<song>.npz (a rerun skips songs whose
    chunk exists), in `workers` processes;
 4. chunks are assembled, in song order, into the split arrays and manifest.json
-   (shards.py); the result does not depend on where a run was interrupted.
+   (shards.py); the result does not depend on where a run was interrupted, nor on the
+   number of workers (each process tokenizes with one thread, so float sums agree).
+   DIR/.work/ is removed once the manifest is written; a rerun then does nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +34,7 @@ from bandmate.data.datasets import scan_dataset
 from bandmate.data.pairs import Pair, build_pair, resolve_spec
 from bandmate.errors import BandmateError, ConfigError, DataError
 from bandmate.tokens.chunks import (
+    WORK_DIR,
     FrameCounts,
     SongTokens,
     chunk_path,
@@ -43,13 +47,24 @@ from bandmate.tokens.codecs import load_codec
 from bandmate.tokens.config import TokenizeConfig
 from bandmate.tokens.features import build_features
 from bandmate.tokens.interfaces import AcousticCodec
-from bandmate.tokens.semantic import KMeansTokenizer, fit_semantic, load_semantic
-from bandmate.tokens.shards import SplitTokens, file_sha256, write_manifest, write_split
+from bandmate.tokens.semantic import (
+    STATE_JSON,
+    STATE_TENSORS,
+    KMeansTokenizer,
+    fit_semantic,
+    load_semantic,
+)
+from bandmate.tokens.shards import (
+    SplitTokens,
+    file_sha256,
+    read_manifest,
+    write_manifest,
+    write_split,
+)
 
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.yaml"
-SEMANTIC_DIR = "semantic"
 MAX_WORKERS = 2  # the build machines have 2 cores
 
 
@@ -70,10 +85,14 @@ def tokenize_dataset(config: TokenizeConfig, out: str | Path, progress: bool = F
     out = Path(out)
     if not config.clips.mono:
         raise ConfigError("clips.mono: tokenize needs mono clips")
-    check_output(out, config)
-    plan = plan_pairs(config)
-    semantic = prepare_semantic(config, out, plan.pairs, progress)
+    plan = plan_pairs(config)  # user errors first, before anything is written
     codec = load_codec(config.codec)
+    check_output(out, config)
+    remove_stale_temporaries(out)
+    if (out / "manifest.json").exists():
+        log.info("%s: already complete", out)
+        return read_manifest(out)
+    semantic = prepare_semantic(config, out, plan.pairs, progress)
     frames = frame_counts(config, codec)
     todo = [p for p in plan.pairs if not chunk_path(out, p.split, p.song.song_id).exists()]
     log.info("%d songs to tokenize, %d done before", len(todo), len(plan.pairs) - len(todo))
@@ -81,7 +100,16 @@ def tokenize_dataset(config: TokenizeConfig, out: str | Path, progress: bool = F
     for _ in run_songs(config, out, todo, codec, semantic, frames):
         songs.update()
     songs.close()
-    return assemble(config, out, plan, codec, semantic, frames)
+    manifest = assemble(config, out, plan, codec, semantic, frames)
+    shutil.rmtree(out / WORK_DIR, ignore_errors=True)  # the shards now hold every chunk
+    return manifest
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Temporary files a killed run left (atomic writes that never got renamed)."""
+    for pattern in (".*.tmp*", "*/.*.tmp*", f"{WORK_DIR}/*/.*.tmp*"):
+        for path in out.glob(pattern):
+            path.unlink(missing_ok=True)
 
 
 def check_output(out: Path, config: TokenizeConfig) -> None:
@@ -159,8 +187,8 @@ def fit_clips(
 def prepare_semantic(
     config: TokenizeConfig, out: Path, pairs: list[Pair], progress: bool
 ) -> KMeansTokenizer:
-    """Load DIR/semantic/ when a previous run fitted it; else fit and save it."""
-    folder = out / SEMANTIC_DIR
+    """Load the state files in DIR when a previous run fitted it; else fit and save it."""
+    folder = out  # state files at the top, where checkpoints copy them from
     features = build_features(
         {
             "kind": config.semantic.kind,
@@ -168,7 +196,7 @@ def prepare_semantic(
             "layer": config.semantic.layer,
         }
     )
-    if (folder / "semantic.json").exists():
+    if (folder / STATE_JSON).exists():
         return load_semantic(folder, features)
     bar = tqdm(
         total=config.semantic.fit_max_clips, desc="fit k-means", unit="clip", disable=not progress
@@ -197,13 +225,16 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(config: TokenizeConfig, out: Path) -> None:
+    from transformers.utils import logging as hf_logging
+
     torch.set_num_threads(1)  # one core per worker; workers <= cores
+    hf_logging.disable_progress_bar()  # in this worker only: bars would garble the main one
     codec = load_codec(config.codec)
     _WORKER.update(
         config=config,
         out=out,
         codec=codec,
-        semantic=load_semantic(out / SEMANTIC_DIR),
+        semantic=load_semantic(out),
         frames=frame_counts(config, codec),
     )
 
@@ -228,10 +259,17 @@ def run_songs(
     """Tokenize each pair into its chunk; yields song ids as they finish."""
     workers = min(config.workers, MAX_WORKERS, len(todo))
     if workers <= 1:
-        for pair in todo:
-            tokens = tokenize_pair(pair, config.clips, codec, semantic, frames, config.batch_clips)
-            write_chunk(chunk_path(out, pair.split, pair.song.song_id), tokens)
-            yield pair.song.song_id
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as in a worker: float sums, hence codes, do not depend
+        try:  # on how many processes a run (or its resumption) used
+            for pair in todo:
+                tokens = tokenize_pair(
+                    pair, config.clips, codec, semantic, frames, config.batch_clips
+                )
+                write_chunk(chunk_path(out, pair.split, pair.song.song_id), tokens)
+                yield pair.song.song_id
+        finally:
+            torch.set_num_threads(threads)
         return
     # spawn, not fork: a forked torch thread pool can deadlock.
     context = multiprocessing.get_context("spawn")
@@ -260,8 +298,8 @@ def assemble(
         checksums.update(write_split(out, split, tokens))
         hours = len(tokens) * config.clips.clip_seconds / 3600
         splits[split] = {"songs": len(pairs), "clips": len(tokens), "hours": round(hours, 4)}
-    for name in ("semantic.json", "centroids.safetensors"):
-        checksums[f"{SEMANTIC_DIR}/{name}"] = file_sha256(out / SEMANTIC_DIR / name)
+    for name in (STATE_JSON, STATE_TENSORS):
+        checksums[name] = file_sha256(out / name)
     manifest = build_manifest(config, plan, codec, semantic, frames)
     manifest.update(splits=splits, checksums=checksums)
     manifest["skipped"] = {
@@ -320,7 +358,8 @@ def build_manifest(
         },
         "semantic": {
             "spec": semantic.spec,
-            "state": SEMANTIC_DIR,
+            "state": STATE_JSON,  # files in DIR that rebuild the tokenizer (load_semantic)
+            "centroids": STATE_TENSORS,
             "vocab_size": semantic.vocab_size,
             "sample_rate_hz": semantic.sample_rate_hz,
             "frame_rate_hz": semantic.frame_rate_hz,
