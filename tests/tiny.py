@@ -13,7 +13,7 @@ from bandmate.model.t5 import T5
 from bandmate.tokens.codecs import load_codec
 from bandmate.tokens.features import SpectralFeatures
 from bandmate.tokens.layout import TokenLayout
-from bandmate.tokens.semantic import fit_semantic
+from bandmate.tokens.semantic import STATE_JSON, STATE_TENSORS, fit_semantic
 from tests.evaluate.signals import melody
 from tests.tokens.conftest import tiny_encodec
 
@@ -28,7 +28,7 @@ def build_checkpoint(root: Path, kind: str) -> Path:
     tokens = root / "tokens"
     clips = [torch.from_numpy(melody(seed, seconds=CLIP_SECONDS, rate=16000)) for seed in range(4)]
     semantic = fit_semantic(SpectralFeatures(), clips, num_clusters=16, seed=0)
-    semantic.save(tokens / "semantic")
+    semantic.save(tokens)
     layout = TokenLayout(
         kind,
         semantic.vocab_size,
@@ -49,7 +49,12 @@ def build_checkpoint(root: Path, kind: str) -> Path:
             "num_codebooks": codec.num_codebooks,
             "codebook_size": codec.codebook_size,
         },
-        "semantic": {"spec": semantic.spec, "state": "semantic", "vocab_size": semantic.vocab_size},
+        "semantic": {
+            "spec": semantic.spec,
+            "state": STATE_JSON,
+            "centroids": STATE_TENSORS,
+            "vocab_size": semantic.vocab_size,
+        },
     }
     checkpoint = root / f"checkpoint-{kind}"
     save_model(checkpoint, model, layout, manifest, tokens)

@@ -93,8 +93,9 @@ class Accompanist:
         codec_spec = manifest.get("codec", {}).get("spec") or manifest.get("codec_spec")
         if not codec_spec or meta.get("tokenizer_dir") is None:
             raise BandmateError(f"{directory}: checkpoint lacks its codec spec or tokenizer state")
-        state = manifest.get("semantic", {}).get("state", "semantic")
-        semantic = load_semantic(Path(meta["tokenizer_dir"]) / state)
+        # The manifest names the state file (or, in older token sets, its folder).
+        state = Path(meta["tokenizer_dir"]) / manifest.get("semantic", {}).get("state", "")
+        semantic = load_semantic(state if state.is_dir() else state.parent)
         codec = load_codec(codec_spec)
         return cls(model, layout, semantic, codec, torch_device, str(directory), manifest)
 
