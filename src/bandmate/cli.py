@@ -71,8 +71,23 @@ def add_evaluate_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-# Each entry registers one subcommand; stages add theirs here.
+def add_synth_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.synth.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "synth",
+        help="render a multitrack dataset from MIDI (MedleyDB layout), offline",
+        description="Render N songs (procedural bands, Bach chorales, folk tunes) with a "
+        "General MIDI SoundFont, one stem per instrument, plus the MIDI of every stem and a "
+        "manifest. Same seed, same bytes.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+# Each entry registers one subcommand, in pipeline order; stages add theirs here.
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_synth_command,
     add_pairs_command,
     add_tokenize_command,
     add_generate_command,
