@@ -30,8 +30,25 @@ def add_pairs_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_train_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.train.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "train",
+        help="train the T5 encoder-decoder on token shards",
+        description="Train (or resume) a run from a YAML config: metrics.jsonl, curves "
+        "and checkpoints go to the config's `out` directory. Several processes: "
+        "torchrun --nproc-per-node N -m bandmate train CONFIG.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
 # Each entry registers one subcommand; stages add theirs here.
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_pairs_command,)
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_pairs_command,
+    add_train_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
