@@ -21,12 +21,15 @@ from .conftest import write_tokens
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
+BASE = (
+    "steps=6", "batch_size=4", "log_every=1", "eval_every=3", "checkpoint_every=3",
+    "progress=false", "model.dropout=0.1", "optim.lr=0.003", "optim.warmup_steps=2",
+    "optim.schedule=cosine",
+)  # fmt: skip
+
+
 def _config(tokens: Path, out: Path, *overrides: str) -> TrainConfig:
-    base = [
-        f"data.tokens={tokens}", f"out={out}", "steps=6", "batch_size=4", "log_every=1",
-        "eval_every=3", "checkpoint_every=3", "progress=false", "model.dropout=0.1",
-        "optim.lr=0.003", "optim.warmup_steps=2", "optim.schedule=cosine",
-    ]  # fmt: skip
+    base = [f"data.tokens={tokens}", f"out={out}", *BASE]
     return load_config(TrainConfig, CONFIGS / "tiny.yaml", [*base, *overrides])
 
 
