@@ -1,4 +1,4 @@
-"""Two gloo processes under torchrun match one process with the same global batch."""
+"""Two gloo processes under torchrun (DDP or FSDP) match one process with the same global batch."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ from .test_loop import BASE, CONFIGS, _config
 SETS = ("steps=4", "batch_size=4", "model.dropout=0.0", "eval_every=2", "checkpoint_every=4")
 
 
-def test_two_gloo_processes_match_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "engine", ["ddp", pytest.param("fsdp", marks=pytest.mark.slow)]
+)  # fsdp: another 15 s of process start-up, so only with -m slow
+def test_two_gloo_processes_match_one(tmp_path: Path, engine: str) -> None:
     tokens = write_tokens(tmp_path / "tokens")
     train(_config(tokens, tmp_path / "one", *SETS))
     env = {
@@ -30,6 +33,7 @@ def test_two_gloo_processes_match_one(tmp_path: Path) -> None:
         "OMP_NUM_THREADS": "1",
     }
     sets = [f"data.tokens={tokens}", f"out={tmp_path / 'two'}", *BASE, *SETS]
+    sets.append(f"distributed={engine}")
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
         "-m", "bandmate", "train", str(CONFIGS / "tiny.yaml"),

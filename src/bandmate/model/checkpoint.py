@@ -52,6 +52,7 @@ def save_model(
     manifest: dict[str, Any] | None = None,
     tokens_root: str | Path | None = None,
     meta: dict[str, Any] | None = None,
+    state: dict[str, torch.Tensor] | None = None,
 ) -> None:
     """Write weights, model.json, tokens.json and tokenizer files into `directory`.
 
@@ -62,10 +63,12 @@ def save_model(
         manifest: the token directory's manifest, copied as tokens.json.
         tokens_root: the token directory, to copy the files the manifest names.
         meta: extra JSON facts (step, validation loss, ...).
+        state: the full weights when `model` holds only a shard (FSDP); default its own.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    state = state if state is not None else model.state_dict()
+    state = {k: v.detach().contiguous().cpu() for k, v in state.items()}
     with atomic_path(directory / WEIGHTS) as tmp:
         save_file(state, str(tmp), metadata={"format": FORMAT})
     info = {

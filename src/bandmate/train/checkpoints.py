@@ -62,17 +62,23 @@ def write_rng(directory: Path, rank: int) -> None:
 def write_checkpoint(
     staging: Path,
     model: T5,
-    optimizer: torch.optim.Optimizer,
+    weights: dict[str, torch.Tensor],
+    optim_state: dict[str, Any],
     layout: TokenLayout,
     config: TrainConfig,
-    manifest: dict[str, Any],
-    tokens_root: Path,
+    tokens: tuple[dict[str, Any], Path],
     trainer: dict[str, Any],
 ) -> None:
-    """Fill the staging directory (main process; RNG files are written by each process)."""
-    save_model(staging, model, layout, manifest, tokens_root, meta=trainer)
+    """Fill the staging directory (main process; RNG files are written by each process).
+
+    Args:
+        weights, optim_state: the whole model and optimizer state (see distributed.full_state).
+        tokens: the token manifest and the token directory it came from.
+    """
+    manifest, tokens_root = tokens
+    save_model(staging, model, layout, manifest, tokens_root, meta=trainer, state=weights)
     save_config(config, staging / "config.yaml")
-    torch.save(optimizer.state_dict(), staging / "optimizer.pt")
+    torch.save(optim_state, staging / "optimizer.pt")
     atomic_write_text(staging / "trainer.json", json.dumps(trainer, indent=2) + "\n")
 
 
@@ -132,16 +138,19 @@ def last_checkpoint(run_dir: str | Path) -> Path | None:
 
 
 def load_training_state(
-    directory: Path, model: T5, optimizer: torch.optim.Optimizer, rank: int
-) -> dict[str, Any]:
-    """Restore weights, optimizer and this process's RNG; return trainer.json."""
+    directory: Path, rank: int
+) -> tuple[dict[str, torch.Tensor], dict[str, Any], dict[str, Any]]:
+    """Read weights, optimizer state and trainer.json; restore this process's RNG.
+
+    Returns:
+        (weights, optimizer state, trainer.json) for distributed.load_full_state.
+    """
     try:
         trainer = json.loads((directory / "trainer.json").read_text())
-        model.load_state_dict(load_file(str(directory / WEIGHTS)), strict=True)
-        state = torch.load(directory / "optimizer.pt", weights_only=True, map_location="cpu")
+        weights = load_file(str(directory / WEIGHTS))
+        optim_state = torch.load(directory / "optimizer.pt", weights_only=True, map_location="cpu")
     except FileNotFoundError as error:
         raise DataError(error.filename or directory, "incomplete checkpoint") from None
-    optimizer.load_state_dict(state)
     rng_file = directory / f"rng-rank{rank}.safetensors"
     if rng_file.exists():
         rng = load_file(str(rng_file))
@@ -150,4 +159,4 @@ def load_training_state(
             torch.cuda.set_rng_state(rng["cuda"])
     else:
         log.warning("%s: no RNG state for rank %d; dropout will differ", directory, rank)
-    return dict(trainer)
+    return weights, optim_state, dict(trainer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from bandmate.config import load_config
 from bandmate.train.config import TrainConfig
@@ -26,6 +27,6 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(TrainConfig, args.config, args.overrides)
     final = train(config)
-    if final:
+    if final and int(os.environ.get("RANK", "0")) == 0:  # one line, not one per process
         print(json.dumps(final))
     return 0

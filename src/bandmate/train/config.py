@@ -53,6 +53,7 @@ class TrainConfig:
     batch_size: int = 32  # global batch (all processes, all accumulation micro-batches)
     grad_accum: int = 1
     precision: str = "auto"  # auto (bf16 autocast on GPU, fp32 on CPU) | bf16 | fp32
+    distributed: str = "ddp"  # ddp | fsdp (shards weights and optimizer state); >1 process only
     log_every: int = 10
     eval_every: int = 500
     eval_batches: int = 0  # validation batches per evaluation; 0 = the whole split

@@ -31,7 +31,16 @@ from bandmate.train.data import (
     open_token_data,
     train_batch,
 )
-from bandmate.train.distributed import Env, all_sum, barrier, setup, teardown, wrap
+from bandmate.train.distributed import (
+    Env,
+    all_sum,
+    barrier,
+    full_state,
+    load_full_state,
+    setup,
+    teardown,
+    wrap,
+)
 from bandmate.train.losses import SUM_KEYS, loss_terms, summarize, token_sums
 from bandmate.train.metrics import METRICS_FILE, MetricsLog, plot_curves
 from bandmate.train.optim import build_optimizer, lr_factor, set_lr
@@ -46,7 +55,7 @@ class Run:
     config: TrainConfig
     env: Env
     data: TokenData
-    model: T5  # the bare model (checkpoints, evaluation)
+    model: T5  # the model itself (evaluation, checkpoints); sharded in place under FSDP
     engine: torch.nn.Module  # what the step calls: the model or its DDP wrapper
     optimizer: torch.optim.Optimizer
     out: Path
@@ -87,16 +96,17 @@ def build_run(config: TrainConfig, env: Env) -> Run:
     )  # fmt: skip
     torch.manual_seed(config.seed)  # the same initial weights in every process
     model = T5(model_config).to(env.device)
+    engine = wrap(model, env)  # FSDP shards in place, so the optimizer comes after
     optimizer = build_optimizer(model, config.optim)
     torch.manual_seed(config.seed + 1 + env.rank)  # dropout differs between processes
-    run = Run(config, env, data, model, model, optimizer, Path(config.out))
+    run = Run(config, env, data, model, engine, optimizer, Path(config.out))
     last = checkpoints.last_checkpoint(run.out) if config.resume else None
     if last is not None:
-        trainer = checkpoints.load_training_state(last, model, optimizer, env.rank)
+        weights, optim_state, trainer = checkpoints.load_training_state(last, env.rank)
+        load_full_state(model, optimizer, weights, optim_state, env)
         run.step, run.last_valid_loss = int(trainer["step"]), trainer.get("valid_loss")
         if env.main:
             log.info("resuming from %s (step %d)", last, run.step)
-    run.engine = wrap(model, env)
     return run
 
 
@@ -196,12 +206,13 @@ def save_checkpoint(run: Run) -> None:
         staging.mkdir(parents=True)
     barrier(run.env)
     checkpoints.write_rng(staging, run.env.rank)
+    weights, optim_state = full_state(run.model, run.optimizer, run.env)  # collective
     barrier(run.env)
     if run.env.main:
         trainer = {"step": run.step, "valid_loss": run.last_valid_loss}
         checkpoints.write_checkpoint(
-            staging, run.model, run.optimizer, run.data.layout, run.config,
-            run.data.manifest, run.data.root, trainer,
+            staging, run.model, weights, optim_state, run.data.layout, run.config,
+            (run.data.manifest, run.data.root), trainer,
         )  # fmt: skip
         checkpoints.publish(run.out, staging, run.step, run.last_valid_loss, run.config.keep_last)
     barrier(run.env)
@@ -235,7 +246,7 @@ def train(config: TrainConfig, stop_after: int | None = None) -> dict[str, float
         config: the resolved training config.
         stop_after: stop once this global step is done, as if interrupted (tests).
     """
-    env = setup()
+    env = setup(config.distributed)
     try:
         run = build_run(config, env)
         metrics = MetricsLog(run.out, run.step) if env.main else None
