@@ -67,6 +67,19 @@ def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
         torch.testing.assert_close(wa[name], wb[name], rtol=1e-6, atol=1e-7)
 
 
+def test_accumulation_equals_one_big_batch(tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    sets = ("steps=3", "model.dropout=0.0", "checkpoint_every=3")
+    train(_config(tokens, tmp_path / "one", *sets))
+    train(_config(tokens, tmp_path / "two", *sets, "grad_accum=2"))
+    one = read_metrics(tmp_path / "one/metrics.jsonl")
+    two = read_metrics(tmp_path / "two/metrics.jsonl")
+    for a, b in zip(one, two, strict=True):
+        for key in ("train/loss", "valid/loss", "valid/accuracy"):
+            if key in a:
+                assert a[key] == pytest.approx(b[key], rel=1e-5), key
+
+
 def test_run_directory(tmp_path: Path) -> None:
     tokens = write_tokens(tmp_path / "tokens")
     out = tmp_path / "run"

@@ -111,9 +111,15 @@ def build_run(config: TrainConfig, env: Env) -> Run:
 
 
 def micro_step(run: Run, batch: Batch, sync: bool) -> dict[str, torch.Tensor]:
-    """Forward and backward of one micro-batch; returns its metric sums."""
-    no_sync = getattr(run.engine, "no_sync", None)
+    """Forward and backward of one micro-batch; returns its metric sums.
+
+    `sync` is False for all but the last micro-batch of an accumulation round, so
+    gradients are reduced across processes once per update.
+    """
+    no_sync = getattr(run.engine, "no_sync", None)  # DDP
     context = contextlib.nullcontext() if sync or no_sync is None else no_sync()
+    if run.env.sharded:  # FSDP2's counterpart of no_sync
+        run.model.set_requires_gradient_sync(sync)  # type: ignore[operator]
     with context:
         with autocast(run.config, run.env.device):
             logits = run.engine(
