@@ -356,7 +356,8 @@ class T5(nn.Module):
         kv = kv.view(b, length, layers, 2, c.num_heads, c.d_kv).permute(2, 3, 0, 4, 1, 5)
         shape = (layers, b, c.num_heads, max_length, c.d_kv)
         self_k = hidden.new_zeros(shape, dtype=kv.dtype)
-        return DecodeCache(self_k, torch.zeros_like(self_k), kv[:, 0], kv[:, 1], memory.mask)
+        cross_k, cross_v = kv[:, 0].contiguous(), kv[:, 1].contiguous()
+        return DecodeCache(self_k, torch.zeros_like(self_k), cross_k, cross_v, memory.mask)
 
     @torch.no_grad()
     def decode_step(self, tokens: Tensor, cache: DecodeCache) -> Tensor:
