@@ -92,7 +92,8 @@ def test_run_directory(tmp_path: Path) -> None:
     assert index["last"] == "step-0000009"
     assert kept == sorted({index["last"], index["best"]})
     assert not list((out / "checkpoints").glob(".tmp-*"))
-    model, layout, meta = load_checkpoint(out / "checkpoints/best")
+    model, layout, meta = load_checkpoint(out)  # a run directory means its best checkpoint
+    assert meta["checkpoint"].name == index["best"]
     assert layout.vocab_size == model.config.vocab_size and meta["manifest"]["codec"]["spec"]
     assert (meta["tokenizer_dir"] / "centroids.npy").read_bytes() == b"centroids"
     assert (out / "checkpoints/last/config.yaml").exists()

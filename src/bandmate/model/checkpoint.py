@@ -100,17 +100,29 @@ def read_model_json(directory: str | Path) -> dict[str, Any]:
     return dict(info)
 
 
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint directory, or a training run directory (its best, else last, checkpoint)."""
+    path = Path(path)
+    if (path / MODEL_JSON).exists():
+        return path
+    for name in ("best", "last"):
+        if (path / "checkpoints" / name / MODEL_JSON).exists():
+            return (path / "checkpoints" / name).resolve()
+    raise DataError(path / MODEL_JSON, "not a checkpoint directory (no model.json)")
+
+
 def load_checkpoint(
     directory: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[T5, TokenLayout, dict[str, Any]]:
-    """Load a checkpoint for inference.
+    """Load a checkpoint for inference; `directory` may also be a training run directory.
 
     Returns:
         (model in eval mode on `device`, token layout, meta) where meta holds the
         model.json `meta` entries plus `manifest` (tokens.json, or None) and
-        `tokenizer_dir` (the copied tokenizer files' folder, or None).
+        `tokenizer_dir` (the copied tokenizer files' folder, or None) and `checkpoint`
+        (the directory actually loaded).
     """
-    directory = Path(directory)
+    directory = resolve_checkpoint(directory)
     info = read_model_json(directory)
     with torch.device("meta"):  # no random init: the weights come from the file
         model = T5(T5Config(**info["model"]))
@@ -125,4 +137,5 @@ def load_checkpoint(
     meta["manifest"] = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
     tokenizer_dir = directory / TOKENIZER_DIR
     meta["tokenizer_dir"] = tokenizer_dir if tokenizer_dir.is_dir() else None
+    meta["checkpoint"] = directory
     return model, TokenLayout(**info["layout"]), meta
