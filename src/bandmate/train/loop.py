@@ -64,6 +64,7 @@ class Run:
     last_valid: dict[str, float] = field(default_factory=dict)
     window: dict[str, torch.Tensor] = field(default_factory=dict)
     window_start: float = field(default_factory=time.perf_counter)
+    window_paused_s: float = 0.0  # time in evaluation/checkpoints, left out of tokens/s
 
 
 def autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager[None]:
@@ -194,11 +195,11 @@ def evaluate(run: Run) -> dict[str, float]:
 def log_window(run: Run, metrics: MetricsLog | None) -> dict[str, float]:
     """Train metrics averaged since the last log line (summed over processes)."""
     sums = all_sum({k: v for k, v in run.window.items()}, run.env)
-    elapsed = time.perf_counter() - run.window_start
+    elapsed = time.perf_counter() - run.window_start - run.window_paused_s
     values = summarize(sums, "train")
     values["train/lr"] = float(run.optimizer.param_groups[0]["lr"])
     values["train/tokens_per_s"] = float(sums["weight_sum"]) / max(elapsed, 1e-9)
-    run.window, run.window_start = {}, time.perf_counter()
+    run.window, run.window_start, run.window_paused_s = {}, time.perf_counter(), 0.0
     if metrics is not None:
         metrics.write(run.step, values)
     return values
@@ -232,6 +233,7 @@ def after_step(run: Run, metrics: MetricsLog | None, bar: tqdm) -> None:
         bar.set_postfix(
             loss=f"{values['train/loss']:.3f}", tok_s=f"{values['train/tokens_per_s']:.0f}"
         )
+    paused = time.perf_counter()
     if run.step % config.eval_every == 0 or final:
         valid = evaluate(run)
         if valid:
@@ -242,6 +244,7 @@ def after_step(run: Run, metrics: MetricsLog | None, bar: tqdm) -> None:
             plot_curves(run.out / METRICS_FILE, run.out / "plots")
     if run.step % config.checkpoint_every == 0 or final:
         save_checkpoint(run)
+    run.window_paused_s += time.perf_counter() - paused
 
 
 def train(config: TrainConfig, stop_after: int | None = None) -> dict[str, float]:
