@@ -30,6 +30,20 @@ def add_pairs_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_train_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.train.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "train",
+        help="train the T5 encoder-decoder on token shards",
+        description="Train (or resume) a run from a YAML config: metrics.jsonl, curves "
+        "and checkpoints go to the config's `out` directory. Several processes: "
+        "torchrun --nproc-per-node N -m bandmate train CONFIG.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
 def add_generate_command(sub: argparse._SubParsersAction) -> None:
     from bandmate.generate.cli import add_arguments, run
 
@@ -90,6 +104,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     add_synth_command,
     add_pairs_command,
     add_tokenize_command,
+    add_train_command,
     add_generate_command,
     add_evaluate_command,
 )
