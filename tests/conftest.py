@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from bandmate.data.medleydb import load_metadata
+from tests.tiny import build_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"
@@ -45,3 +47,22 @@ def medleydb_root(tmp_path: Path) -> Path:
     for song in ("Plasma_GoodShout", "SlowGhost_Peanut"):
         write_medleydb_song(tmp_path, song)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def flatten_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_checkpoint(tmp_path_factory.mktemp("ckpt"), "flatten")
+
+
+@pytest.fixture(scope="session")
+def delay_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_checkpoint(tmp_path_factory.mktemp("ckpt"), "delay")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread (and CI has two cores for everything)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

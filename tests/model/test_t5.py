@@ -7,7 +7,7 @@ import torch
 
 from bandmate.model.config import preset_config
 from bandmate.model.hf import to_hf_model
-from bandmate.model.t5 import T5
+from bandmate.model.t5 import T5, relative_position_bucket
 
 
 def _model(num_streams: int = 1, seed: int = 0) -> T5:
@@ -87,3 +87,16 @@ def test_presets() -> None:
     n = sum(p.numel() for p in base.parameters())
     # T5 1.1 base is ~248 M parameters with its 32k vocabulary; with 5122 ids ~ 207 M
     assert 200e6 < n < 215e6
+
+
+def test_position_buckets_match_transformers_at_base_settings() -> None:
+    from transformers.models.t5.modeling_t5 import T5Attention
+
+    relative = torch.arange(-5000, 5000)
+    for bidirectional in (True, False):
+        ours = relative_position_bucket(relative, bidirectional, 32, 128)
+        theirs = T5Attention._relative_position_bucket(
+            relative, bidirectional=bidirectional, num_buckets=32, max_distance=128
+        )
+        assert torch.equal(ours, theirs)
+    assert len(ours.unique()) == 32  # causal: all buckets in one direction

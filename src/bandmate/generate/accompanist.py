@@ -10,6 +10,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -64,6 +65,7 @@ class Accompanist:
         codec: AcousticCodec,
         device: torch.device,
         source: str = "",
+        manifest: dict[str, Any] | None = None,
     ) -> None:
         if (codec.num_codebooks, codec.codebook_size) != (
             layout.num_codebooks,
@@ -76,6 +78,7 @@ class Accompanist:
             )
         self.model, self.layout, self.semantic, self.codec = model, layout, semantic, codec
         self.device, self.source = device, source
+        self.manifest = manifest or {}  # the token set's manifest (preset, dataset, specs)
 
     @classmethod
     def from_checkpoint(cls, directory: str | Path, device: str = "auto") -> Accompanist:
@@ -90,12 +93,19 @@ class Accompanist:
         codec_spec = manifest.get("codec", {}).get("spec") or manifest.get("codec_spec")
         if not codec_spec or meta.get("tokenizer_dir") is None:
             raise BandmateError(f"{directory}: checkpoint lacks its codec spec or tokenizer state")
-        semantic = load_semantic(meta["tokenizer_dir"])
-        return cls(model, layout, semantic, load_codec(codec_spec), torch_device, str(directory))
+        # The manifest names the state file (or, in older token sets, its folder).
+        state = Path(meta["tokenizer_dir"]) / manifest.get("semantic", {}).get("state", "")
+        semantic = load_semantic(state if state.is_dir() else state.parent)
+        codec = load_codec(codec_spec)
+        return cls(model, layout, semantic, codec, torch_device, str(directory), manifest)
 
     @property
     def clip_seconds(self) -> float:
         return self.layout.semantic_frames / self.semantic.frame_rate_hz
+
+    def overlap_seconds(self, config: GenerateConfig) -> float:
+        """The window overlap used: the configured one, at most half a clip."""
+        return min(config.overlap_seconds, self.clip_seconds / 2)
 
     def _semantic_ids(self, wav: np.ndarray) -> np.ndarray:
         """One window of input audio at the semantic rate -> raw ids [1, F_sem]."""
@@ -135,11 +145,12 @@ class Accompanist:
         duration = wav.size / sample_rate_hz
         sem_rate, codec_rate = self.semantic.sample_rate_hz, self.codec.sample_rate_hz
         source = resample(wav, sample_rate_hz, sem_rate)
-        starts = window_starts(duration, self.clip_seconds, config.overlap_seconds)
+        overlap = self.overlap_seconds(config)
+        starts = window_starts(duration, self.clip_seconds, overlap)
         generator = torch.Generator(self.device).manual_seed(config.seed)
         out = np.zeros((config.candidates, round(duration * codec_rate)), dtype=np.float32)
-        overlap_sem = round(config.overlap_seconds * self.semantic.frame_rate_hz)
-        overlap_ac = round(config.overlap_seconds * self.codec.frame_rate_hz)
+        overlap_sem = round(overlap * self.semantic.frame_rate_hz)
+        overlap_ac = round(overlap * self.codec.frame_rate_hz)
         previous: np.ndarray | None = None
         for index, start in enumerate(starts):
             t0 = time.perf_counter()

@@ -62,6 +62,14 @@ def input_files(path: Path) -> list[Path]:
     return [path]
 
 
+def load_input(path: Path) -> tuple[np.ndarray, int]:
+    """Read an input (wav [C, S], rate); a silent or unreadable one is a `BandmateError`."""
+    wav, rate = read_audio(path)
+    if rms_db(to_mono(wav)) < SILENT_INPUT_DB:
+        raise BandmateError(f"{path}: input is silent (below {SILENT_INPUT_DB:g} dBFS)")
+    return wav, rate
+
+
 def generate_one(
     accompanist: Accompanist,
     path: Path,
@@ -71,10 +79,8 @@ def generate_one(
 ) -> dict[str, Any]:
     """Generate for one file; outputs appear in `out_dir` only when all are complete."""
     started = time.perf_counter()
-    wav, rate = read_audio(path)  # [C, S]
+    wav, rate = load_input(path)  # [C, S]
     mono = to_mono(wav)
-    if rms_db(mono) < SILENT_INPUT_DB:
-        raise BandmateError(f"{path}: input is silent (below {SILENT_INPUT_DB:g} dBFS)")
     candidates, timings, windows = accompanist.accompany(mono, rate, config)
     codec_rate = accompanist.codec.sample_rate_hz
     reference = resample(mono, rate, codec_rate)
@@ -125,6 +131,8 @@ def generate_files(
 ) -> list[dict[str, Any]]:
     """Generate for a file or a folder of files; a folder writes OUT/<input stem>/."""
     files = input_files(Path(inputs))
+    for file in files:  # fail on a bad input before the model is loaded
+        load_input(file)
     accompanist = Accompanist.from_checkpoint(checkpoint, device)
     extra = {
         "checkpoint": str(checkpoint),

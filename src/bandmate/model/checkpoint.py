@@ -34,13 +34,14 @@ TOKENIZER_DIR = "tokenizer"
 
 
 def tokenizer_files(manifest: dict[str, Any], tokens_root: Path) -> list[str]:
-    """Relative paths of files the manifest's `semantic`/`codec` entries name in the token dir."""
+    """Relative paths of the files and folders (e.g. the semantic tokenizer's state folder)
+    that the manifest's `semantic`/`codec` entries name in the token dir."""
     found: list[str] = []
     for section in ("semantic", "codec"):
         entry = manifest.get(section)
         values = entry.values() if isinstance(entry, dict) else []
         for value in values:
-            if isinstance(value, str) and value and (tokens_root / value).is_file():
+            if isinstance(value, str) and value and (tokens_root / value).exists():
                 found.append(value)
     return found
 
@@ -52,6 +53,7 @@ def save_model(
     manifest: dict[str, Any] | None = None,
     tokens_root: str | Path | None = None,
     meta: dict[str, Any] | None = None,
+    state: dict[str, torch.Tensor] | None = None,
 ) -> None:
     """Write weights, model.json, tokens.json and tokenizer files into `directory`.
 
@@ -62,10 +64,12 @@ def save_model(
         manifest: the token directory's manifest, copied as tokens.json.
         tokens_root: the token directory, to copy the files the manifest names.
         meta: extra JSON facts (step, validation loss, ...).
+        state: the full weights when `model` holds only a shard (FSDP); default its own.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    state = state if state is not None else model.state_dict()
+    state = {k: v.detach().contiguous().cpu() for k, v in state.items()}
     with atomic_path(directory / WEIGHTS) as tmp:
         save_file(state, str(tmp), metadata={"format": FORMAT})
     info = {
@@ -79,9 +83,12 @@ def save_model(
         atomic_write_text(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
         if tokens_root is not None:
             for rel in tokenizer_files(manifest, Path(tokens_root)):
-                target = directory / TOKENIZER_DIR / rel
+                source, target = Path(tokens_root) / rel, directory / TOKENIZER_DIR / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(Path(tokens_root) / rel, target)
+                if source.is_dir():
+                    shutil.copytree(source, target, dirs_exist_ok=True)
+                else:
+                    shutil.copy2(source, target)
 
 
 def read_model_json(directory: str | Path) -> dict[str, Any]:
@@ -97,17 +104,29 @@ def read_model_json(directory: str | Path) -> dict[str, Any]:
     return dict(info)
 
 
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint directory, or a training run directory (its best, else last, checkpoint)."""
+    path = Path(path)
+    if (path / MODEL_JSON).exists():
+        return path
+    for name in ("best", "last"):
+        if (path / "checkpoints" / name / MODEL_JSON).exists():
+            return (path / "checkpoints" / name).resolve()
+    raise DataError(path / MODEL_JSON, "not a checkpoint directory (no model.json)")
+
+
 def load_checkpoint(
     directory: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[T5, TokenLayout, dict[str, Any]]:
-    """Load a checkpoint for inference.
+    """Load a checkpoint for inference; `directory` may also be a training run directory.
 
     Returns:
         (model in eval mode on `device`, token layout, meta) where meta holds the
         model.json `meta` entries plus `manifest` (tokens.json, or None) and
-        `tokenizer_dir` (the copied tokenizer files' folder, or None).
+        `tokenizer_dir` (the copied tokenizer files' folder, or None) and `checkpoint`
+        (the directory actually loaded).
     """
-    directory = Path(directory)
+    directory = resolve_checkpoint(directory)
     info = read_model_json(directory)
     with torch.device("meta"):  # no random init: the weights come from the file
         model = T5(T5Config(**info["model"]))
@@ -122,4 +141,5 @@ def load_checkpoint(
     meta["manifest"] = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
     tokenizer_dir = directory / TOKENIZER_DIR
     meta["tokenizer_dir"] = tokenizer_dir if tokenizer_dir.is_dir() else None
+    meta["checkpoint"] = directory
     return model, TokenLayout(**info["layout"]), meta

@@ -111,11 +111,17 @@ class SelfAttention(nn.Module):
         q, k, v = self.project(x)
         return self.o(attend(q, k, v, bias, self.dropout if self.training else 0.0))
 
-    def step(self, x: Tensor, bias: Tensor, cache_k: Tensor, cache_v: Tensor, pos: int) -> Tensor:
-        """Attend new positions [B, n, D] to the cache [B, H, M, d_kv], writing theirs in."""
+    def step(
+        self, x: Tensor, bias: Tensor, cache_k: Tensor, cache_v: Tensor, positions: Tensor
+    ) -> Tensor:
+        """Attend new positions [B, n, D] to the cache [B, H, M, d_kv], writing theirs in.
+
+        `positions` [n] is a device tensor (not Python ints) so that a captured CUDA graph
+        or a compiled step stays valid from one position to the next.
+        """
         q, k, v = self.project(x)
-        cache_k[:, :, pos : pos + k.shape[2]] = k
-        cache_v[:, :, pos : pos + v.shape[2]] = v
+        cache_k.index_copy_(2, positions, k.to(cache_k.dtype))
+        cache_v.index_copy_(2, positions, v.to(cache_v.dtype))
         return self.o(attend(q, cache_k, cache_v, bias, 0.0))
 
 
@@ -191,11 +197,12 @@ class DecoderLayer(nn.Module):
         x = x + self.dropout(self.cross(self.cross_norm(x), k, v, memory_mask))
         return x + self.dropout(self.ff(self.ff_norm(x)))
 
-    def step(self, x: Tensor, bias: Tensor, cache: DecodeCache, index: int) -> Tensor:
+    def step(
+        self, x: Tensor, bias: Tensor, cache: DecodeCache, index: int, positions: Tensor
+    ) -> Tensor:
         """One cached decoding step of this layer (no dropout: inference only)."""
-        pos = cache.length
         x = x + self.attn.step(
-            self.attn_norm(x), bias, cache.self_k[index], cache.self_v[index], pos
+            self.attn_norm(x), bias, cache.self_k[index], cache.self_v[index], positions
         )
         k, v = cache.cross_k[index], cache.cross_v[index]
         x = x + self.cross(self.cross_norm(x), k, v, cache.memory_mask)
@@ -219,7 +226,8 @@ class DecodeCache:
     cross_k: Tensor  # [layers, B, H, L_s, d_kv]
     cross_v: Tensor  # [layers, B, H, L_s, d_kv]
     memory_mask: Tensor | None  # additive [B, 1, 1, L_s]
-    length: int = 0
+    position: Tensor  # int64 [1] on the device: the next position (graph-safe twin of length)
+    length: int = 0  # the same on the host, for bounds checks
 
     @property
     def max_length(self) -> int:
@@ -356,7 +364,11 @@ class T5(nn.Module):
         kv = kv.view(b, length, layers, 2, c.num_heads, c.d_kv).permute(2, 3, 0, 4, 1, 5)
         shape = (layers, b, c.num_heads, max_length, c.d_kv)
         self_k = hidden.new_zeros(shape, dtype=kv.dtype)
-        return DecodeCache(self_k, torch.zeros_like(self_k), kv[:, 0], kv[:, 1], memory.mask)
+        cross_k, cross_v = kv[:, 0].contiguous(), kv[:, 1].contiguous()
+        position = torch.zeros(1, dtype=torch.long, device=hidden.device)
+        return DecodeCache(
+            self_k, torch.zeros_like(self_k), cross_k, cross_v, memory.mask, position
+        )
 
     @torch.no_grad()
     def decode_step(self, tokens: Tensor, cache: DecodeCache) -> Tensor:
@@ -370,14 +382,16 @@ class T5(nn.Module):
             logits [B, n, V] or [B, S, n, V] for those positions.
         """
         x = self.embed_decoder(tokens)
-        n, pos = x.shape[1], cache.length
-        if pos + n > cache.max_length:
-            raise ValueError(f"cache holds {cache.max_length} positions; asked for {pos + n}")
-        device = x.device
-        query_pos = torch.arange(pos, pos + n, device=device)
+        n, device = x.shape[1], x.device
+        if cache.length + n > cache.max_length:
+            raise ValueError(
+                f"cache holds {cache.max_length} positions; asked for {cache.length + n}"
+            )
+        query_pos = cache.position + torch.arange(n, device=device)  # [n]
         bias = self.decoder_bias(query_pos, torch.arange(cache.max_length, device=device))
-        bias = bias.to(cache.self_k.dtype)  # [1, H, n, M]
+        bias = bias.to(cache.self_k.dtype)  # [1, H, n, M]; masks unwritten positions
         for index, layer in enumerate(self.decoder_blocks):
-            x = layer.step(x, bias, cache, index)
-        cache.length = pos + n
+            x = layer.step(x, bias, cache, index, query_pos)
+        cache.position.add_(n)
+        cache.length += n
         return self.head(self.decoder_norm(x))

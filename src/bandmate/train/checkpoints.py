@@ -1,0 +1,162 @@
+"""Training checkpoints: model checkpoint + what a resume needs, written atomically.
+
+    RUN/checkpoints/step-0001000/   model files (see bandmate.model.checkpoint), plus
+        config.yaml                 the resolved training config
+        optimizer.pt                optimizer state (tensors only: loads with weights_only)
+        trainer.json                step, validation loss
+        rng-rank<R>.safetensors     each process's torch RNG state (dropout)
+    RUN/checkpoints/index.json      validation loss per checkpoint, last and best
+    RUN/checkpoints/last, best      symlinks to those directories
+
+A checkpoint is built under a temporary name and renamed into place; older ones beyond
+`keep_last` are deleted, except the best by validation loss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from bandmate.config import save_config
+from bandmate.errors import DataError
+from bandmate.io import atomic_write_text
+from bandmate.model.checkpoint import WEIGHTS, save_model
+from bandmate.model.t5 import T5
+from bandmate.tokens.layout import TokenLayout
+from bandmate.train.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+INDEX = "index.json"
+
+
+def checkpoint_root(run_dir: str | Path) -> Path:
+    return Path(run_dir) / "checkpoints"
+
+
+def staging_dir(run_dir: str | Path, step: int) -> Path:
+    return checkpoint_root(run_dir) / f".tmp-step-{step:07d}"
+
+
+def rng_state() -> dict[str, torch.Tensor]:
+    state = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def write_rng(directory: Path, rank: int) -> None:
+    """Each process writes its own RNG state into the staging directory."""
+    save_file(rng_state(), str(directory / f"rng-rank{rank}.safetensors"))
+
+
+def write_checkpoint(
+    staging: Path,
+    model: T5,
+    weights: dict[str, torch.Tensor],
+    optim_state: dict[str, Any],
+    layout: TokenLayout,
+    config: TrainConfig,
+    tokens: tuple[dict[str, Any], Path],
+    trainer: dict[str, Any],
+) -> None:
+    """Fill the staging directory (main process; RNG files are written by each process).
+
+    Args:
+        weights, optim_state: the whole model and optimizer state (see distributed.full_state).
+        tokens: the token manifest and the token directory it came from.
+    """
+    manifest, tokens_root = tokens
+    save_model(staging, model, layout, manifest, tokens_root, meta=trainer, state=weights)
+    save_config(config, staging / "config.yaml")
+    torch.save(optim_state, staging / "optimizer.pt")
+    atomic_write_text(staging / "trainer.json", json.dumps(trainer, indent=2) + "\n")
+
+
+def _replace_dir(source: Path, target: Path) -> None:
+    """Rename `source` onto `target`, removing an older `target` only once that succeeded."""
+    old = target.with_name(f".old-{target.name}")
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(source, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _symlink(root: Path, name: str, target: str) -> None:
+    tmp = root / f".{name}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(target)
+    os.replace(tmp, root / name)
+
+
+def read_index(run_dir: str | Path) -> dict[str, Any]:
+    path = checkpoint_root(run_dir) / INDEX
+    if not path.exists():
+        return {"checkpoints": {}, "last": None, "best": None}
+    return dict(json.loads(path.read_text()))
+
+
+def publish(
+    run_dir: Path, staging: Path, step: int, valid_loss: float | None, keep_last: int
+) -> Path:
+    """Move a finished staging directory into place, update the index, prune old ones."""
+    root = checkpoint_root(run_dir)
+    name = f"step-{step:07d}"
+    _replace_dir(staging, root / name)
+    index = read_index(run_dir)
+    losses: dict[str, float | None] = index["checkpoints"]
+    losses[name] = valid_loss if valid_loss is not None and math.isfinite(valid_loss) else None
+    scored = {k: v for k, v in losses.items() if v is not None}
+    best = min(scored, key=lambda k: scored[k]) if scored else None
+    keep = set(sorted(losses)[-max(1, keep_last) :]) | ({best} if best else set())
+    for old in sorted(set(losses) - keep):
+        shutil.rmtree(root / old, ignore_errors=True)
+        del losses[old]
+    index.update(last=name, best=best)
+    atomic_write_text(root / INDEX, json.dumps(index, indent=2) + "\n")
+    _symlink(root, "last", name)
+    if best:
+        _symlink(root, "best", best)
+    return root / name
+
+
+def last_checkpoint(run_dir: str | Path) -> Path | None:
+    name = read_index(run_dir).get("last")
+    path = checkpoint_root(run_dir) / name if name else None
+    return path if path is not None and path.is_dir() else None
+
+
+def load_training_state(
+    directory: Path, rank: int
+) -> tuple[dict[str, torch.Tensor], dict[str, Any], dict[str, Any]]:
+    """Read weights, optimizer state and trainer.json; restore this process's RNG.
+
+    Returns:
+        (weights, optimizer state, trainer.json) for distributed.load_full_state.
+    """
+    try:
+        trainer = json.loads((directory / "trainer.json").read_text())
+        weights = load_file(str(directory / WEIGHTS))
+        optim_state = torch.load(directory / "optimizer.pt", weights_only=True, map_location="cpu")
+    except FileNotFoundError as error:
+        raise DataError(error.filename or directory, "incomplete checkpoint") from None
+    rng_file = directory / f"rng-rank{rank}.safetensors"
+    if rng_file.exists():
+        rng = load_file(str(rng_file))
+        torch.set_rng_state(rng["cpu"])
+        if "cuda" in rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state(rng["cuda"])
+    else:
+        log.warning("%s: no RNG state for rank %d; dropout will differ", directory, rank)
+    return weights, optim_state, dict(trainer)

@@ -1,0 +1,32 @@
+"""`bandmate train CONFIG [--set key=value ...]`: argument parsing and the call to `train`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from bandmate.config import load_config
+from bandmate.train.config import TrainConfig
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="training config YAML (see configs/thesis.yaml)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set steps=100 --set data.tokens=DIR (repeatable)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from bandmate.train.loop import train
+
+    config = load_config(TrainConfig, args.config, args.overrides)
+    final = train(config)
+    if final and int(os.environ.get("RANK", "0")) == 0:  # one line, not one per process
+        print(json.dumps(final))
+    return 0

@@ -1,0 +1,67 @@
+"""Training configuration: frozen dataclasses loaded by `bandmate.config.load_config`.
+
+`batch_size` is the global batch: it is split across processes and accumulation
+micro-batches, so the same config gives the same optimisation on 1 or N processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    tokens: str = ""  # token directory written by `bandmate tokenize`
+    train_split: str = "train"
+    valid_split: str = "valid"
+    layout: str = "flatten"  # flatten (thesis) | delay (MusicGen)
+    input_length: int = 0  # encoder length, padded with PAD; 0 = natural (F_sem + 1)
+    target_length: int = 0  # decoder steps, padded with PAD (zero weight); 0 = natural
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    preset: str = "tiny"  # tiny | small | base (T5 1.1)
+    dropout: float = 0.1
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    name: str = "adamw"  # adamw | adafactor (torch's, as in T5X: relative step, update clipping)
+    lr: float = 3e-4  # peak rate; Adafactor caps its own 1/sqrt(step) rate by it
+    schedule: str = "constant"  # constant | cosine | rsqrt, each after a linear warm-up
+    warmup_steps: int = 0
+    min_lr_ratio: float = 0.1  # cosine: final rate as a share of the peak
+    weight_decay: float = 0.0
+    betas: tuple[float, ...] = (0.9, 0.98)  # AdamW only
+    clip_norm: float = 1.0  # global gradient-norm clipping; 0 = off
+    z_loss: float = 1e-4  # T5X's auxiliary loss on log Z, keeps logits from drifting
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    # Token-level only; audio-level augmentation (gain, stem remix, pitch/tempo) belongs
+    # to tokenization.
+    input_token_noise: float = 0.0  # share of input semantic ids replaced by random ones
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    out: str = "runs/train"  # run directory: config, metrics, plots, checkpoints
+    seed: int = 0
+    steps: int = 1000
+    batch_size: int = 32  # global batch (all processes, all accumulation micro-batches)
+    grad_accum: int = 1
+    precision: str = "auto"  # auto (bf16 autocast on GPU, fp32 on CPU) | bf16 | fp32
+    distributed: str = "ddp"  # ddp | fsdp (shards weights and optimizer state); >1 process only
+    log_every: int = 10
+    eval_every: int = 500
+    eval_batches: int = 0  # validation batches per evaluation; 0 = the whole split
+    checkpoint_every: int = 1000
+    keep_last: int = 2  # newest checkpoints kept, besides the best by validation loss
+    resume: bool = True  # continue from the run directory's last checkpoint if present
+    progress: bool = True  # tqdm progress bar on the main process
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelSection = field(default_factory=ModelSection)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)

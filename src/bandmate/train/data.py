@@ -1,0 +1,142 @@
+"""Batches from memory-mapped token shards, in an order that is a pure function of the step.
+
+The clip order is an endless concatenation of per-epoch permutations drawn from the
+seed, so global batch `s` is always the same clips whatever happened before: resuming
+needs nothing but the step, and N processes see exactly the clips one process would.
+
+Batch fields follow T5X: `encoder_input_tokens` [B, L_s], `decoder_input_tokens`,
+`decoder_target_tokens`, `decoder_loss_weights` ([B, L] flatten or [B, S, T] delay),
+plus `decoder_parts` (layout part codes, for per-part accuracy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from bandmate.errors import ConfigError, DataError
+from bandmate.tokens.layout import PAD_ID, TokenLayout, layout_from_manifest
+from bandmate.tokens.shards import SplitTokens, load_split, read_manifest
+from bandmate.train.config import AugmentConfig, DataConfig
+
+Batch = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TokenData:
+    """The splits of a token directory with the layout and padded lengths to train on."""
+
+    root: Path
+    manifest: dict[str, Any]
+    layout: TokenLayout
+    train: SplitTokens
+    valid: SplitTokens | None
+    input_length: int
+    target_length: int
+
+
+def open_token_data(config: DataConfig) -> TokenData:
+    """Memory-map the train (and, if present, valid) split and check the lengths fit."""
+    if not config.tokens:
+        raise ConfigError("data.tokens: set the token directory (e.g. --set data.tokens=DIR)")
+    root = Path(config.tokens)
+    manifest = read_manifest(root)
+    train = load_split(root, config.train_split)
+    if len(train) == 0:
+        raise DataError(root / config.train_split, "the train split holds no clips")
+    valid_dir = root / config.valid_split
+    valid = load_split(root, config.valid_split) if valid_dir.is_dir() else None
+    shape = train.target_acoustic.shape
+    layout = layout_from_manifest(
+        manifest, config.layout, train.target_semantic.shape[1], (shape[1], shape[2]),
+        where=str(root / "manifest.json"),
+    )  # fmt: skip
+    input_length = config.input_length or layout.input_length
+    target_length = config.target_length or layout.target_steps
+    if input_length < layout.input_length or target_length < layout.target_steps:
+        raise ConfigError(
+            f"data.input_length/target_length ({input_length}/{target_length}) are shorter "
+            f"than the clips need ({layout.input_length}/{layout.target_steps})"
+        )
+    return TokenData(root, manifest, layout, train, valid, input_length, target_length)
+
+
+def clip_indices(seed: int, num_clips: int, start: int, count: int) -> np.ndarray:
+    """Positions [start, start + count) of the endless seeded clip order -> clip indices."""
+    positions = np.arange(start, start + count)
+    epochs = positions // num_clips
+    out = np.empty(count, dtype=np.int64)
+    for epoch in np.unique(epochs):
+        perm = np.random.default_rng([seed, int(epoch)]).permutation(num_clips)
+        chosen = epochs == epoch
+        out[chosen] = perm[positions[chosen] % num_clips]
+    return out
+
+
+def _pad(array: np.ndarray, length: int) -> np.ndarray:
+    pad = [(0, 0)] * (array.ndim - 1) + [(0, length - array.shape[-1])]
+    return np.pad(array, pad, constant_values=PAD_ID)
+
+
+def make_batch(
+    data: TokenData,
+    split: SplitTokens,
+    indices: np.ndarray,
+    augment: AugmentConfig | None = None,
+    rng: np.random.Generator | None = None,
+) -> Batch:
+    """Build one batch of clips `indices` [B] of `split` (sorted reads from the memmap)."""
+    layout = data.layout
+    order = np.argsort(indices)
+    rows = np.empty_like(order)
+    rows[order] = np.arange(len(indices))
+    sorted_idx = indices[order]
+    inputs = np.asarray(split.input_semantic[sorted_idx])[rows].astype(np.int64)
+    if augment is not None and augment.input_token_noise > 0 and rng is not None:
+        noisy = rng.random(inputs.shape) < augment.input_token_noise
+        inputs[noisy] = rng.integers(0, layout.semantic_vocab_size, int(noisy.sum()))
+    semantic = np.asarray(split.target_semantic[sorted_idx])[rows]
+    acoustic = np.asarray(split.target_acoustic[sorted_idx])[rows]
+    targets = layout.target_tokens(semantic, acoustic)
+    weights = np.broadcast_to(layout.loss_weights(), targets.shape)
+    parts = np.broadcast_to(layout.parts(), targets.shape)
+    length = data.target_length
+    targets = _pad(targets, length)
+    return {
+        "encoder_input_tokens": torch.from_numpy(
+            _pad(layout.encoder_tokens(inputs), data.input_length)
+        ),
+        "decoder_input_tokens": torch.from_numpy(layout.decoder_inputs(targets)),
+        "decoder_target_tokens": torch.from_numpy(targets),
+        "decoder_loss_weights": torch.from_numpy(_pad(weights.astype(np.float32), length)),
+        "decoder_parts": torch.from_numpy(_pad(parts.astype(np.int64), length)),
+    }
+
+
+def train_batch(
+    data: TokenData,
+    augment: AugmentConfig,
+    seed: int,
+    step: int,
+    batch_size: int,
+    micro: int,
+    micro_batches: int,
+) -> Batch:
+    """Micro-batch `micro` of `micro_batches` of global batch `step` (0-based).
+
+    Micro-batches of a global batch are interleaved across processes by the caller:
+    process r at accumulation round a takes micro index a * world + r.
+    """
+    size = batch_size // micro_batches
+    indices = clip_indices(seed, len(data.train), step * batch_size + micro * size, size)
+    rng = np.random.default_rng([seed, step, micro, 1])
+    return make_batch(data, data.train, indices, augment, rng)
+
+
+def attention_mask(batch: Batch) -> torch.Tensor:
+    """Encoder mask [B, L_s]: 1 at tokens, 0 at padding (PAD never occurs inside inputs)."""
+    return (batch["encoder_input_tokens"] != PAD_ID).long()

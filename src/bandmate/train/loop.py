@@ -1,0 +1,278 @@
+"""The training loop: `train(config)` runs (or resumes) one run directory.
+
+Every step is a pure function of (seed, step, weights, optimizer state, RNG state), all
+of which checkpoints hold, so a resumed run repeats the uninterrupted one exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from bandmate.config import save_config
+from bandmate.errors import ConfigError
+from bandmate.model.config import preset_config
+from bandmate.model.t5 import T5
+from bandmate.train import checkpoints
+from bandmate.train.config import TrainConfig
+from bandmate.train.data import (
+    Batch,
+    TokenData,
+    attention_mask,
+    make_batch,
+    open_token_data,
+    train_batch,
+)
+from bandmate.train.distributed import (
+    Env,
+    all_sum,
+    barrier,
+    full_state,
+    load_full_state,
+    setup,
+    teardown,
+    wrap,
+)
+from bandmate.train.losses import SUM_KEYS, loss_terms, summarize, token_sums
+from bandmate.train.metrics import METRICS_FILE, MetricsLog, plot_curves
+from bandmate.train.optim import build_optimizer, lr_factor, set_lr
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Run:
+    """What one process holds while training."""
+
+    config: TrainConfig
+    env: Env
+    data: TokenData
+    model: T5  # the model itself (evaluation, checkpoints); sharded in place under FSDP
+    engine: torch.nn.Module  # what the step calls: the model or its DDP wrapper
+    optimizer: torch.optim.Optimizer
+    out: Path
+    step: int = 0  # global batches done
+    last_valid_loss: float | None = None
+    last_valid: dict[str, float] = field(default_factory=dict)
+    window: dict[str, torch.Tensor] = field(default_factory=dict)
+    window_start: float = field(default_factory=time.perf_counter)
+    window_paused_s: float = 0.0  # time in evaluation/checkpoints, left out of tokens/s
+
+
+def autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager[None]:
+    """bf16 autocast on GPU (precision auto or bf16), or on CPU when asked for bf16."""
+    if config.precision not in ("auto", "bf16", "fp32"):
+        raise ConfigError(f"precision: unknown {config.precision!r}; use auto, bf16 or fp32")
+    on = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
+    if not on:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def to_device(batch: Batch, device: torch.device) -> Batch:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+def build_run(config: TrainConfig, env: Env) -> Run:
+    """Open the data, build model and optimizer, resume from the last checkpoint if any."""
+    micro_batches = env.world * config.grad_accum
+    if config.batch_size % micro_batches:
+        raise ConfigError(
+            f"batch_size {config.batch_size} must be a multiple of processes x grad_accum "
+            f"({micro_batches})"
+        )
+    data = open_token_data(config.data)
+    layout = data.layout
+    model_config = preset_config(
+        config.model.preset, layout.vocab_size,
+        dropout=config.model.dropout, num_streams=layout.num_streams,
+    )  # fmt: skip
+    torch.manual_seed(config.seed)  # the same initial weights in every process
+    model = T5(model_config).to(env.device)
+    engine = wrap(model, env)  # FSDP shards in place, so the optimizer comes after
+    optimizer = build_optimizer(model, config.optim)
+    torch.manual_seed(config.seed + 1 + env.rank)  # dropout differs between processes
+    run = Run(config, env, data, model, engine, optimizer, Path(config.out))
+    last = checkpoints.last_checkpoint(run.out) if config.resume else None
+    if last is not None:
+        weights, optim_state, trainer = checkpoints.load_training_state(last, env.rank)
+        load_full_state(model, optimizer, weights, optim_state, env)
+        run.step, run.last_valid_loss = int(trainer["step"]), trainer.get("valid_loss")
+        if env.main:
+            log.info("resuming from %s (step %d)", last, run.step)
+    return run
+
+
+def micro_step(run: Run, batch: Batch, sync: bool) -> dict[str, torch.Tensor]:
+    """Forward and backward of one micro-batch; returns its metric sums.
+
+    `sync` is False for all but the last micro-batch of an accumulation round, so
+    gradients are reduced across processes once per update.
+    """
+    no_sync = getattr(run.engine, "no_sync", None)  # DDP
+    context = contextlib.nullcontext() if sync or no_sync is None else no_sync()
+    if run.env.sharded:  # FSDP2's counterpart of no_sync
+        run.model.set_requires_gradient_sync(sync)  # type: ignore[operator]
+    with context:
+        with autocast(run.config, run.env.device):
+            logits = run.engine(
+                batch["encoder_input_tokens"], batch["decoder_input_tokens"], attention_mask(batch)
+            )
+        loss, ce_sum = loss_terms(
+            logits, batch["decoder_target_tokens"], batch["decoder_loss_weights"],
+            run.config.optim.z_loss,
+        )  # fmt: skip
+        (loss / run.config.grad_accum).backward()
+    return token_sums(logits, batch, ce_sum)
+
+
+def train_step(run: Run) -> None:
+    """One optimizer update over the global batch `run.step`."""
+    config, env = run.config, run.env
+    set_lr(run.optimizer, config.optim.lr * lr_factor(config.optim, run.step + 1, config.steps))
+    micro_batches = env.world * config.grad_accum
+    for accum in range(config.grad_accum):
+        micro = accum * env.world + env.rank
+        batch = train_batch(
+            run.data, config.augment, config.seed, run.step, config.batch_size, micro, micro_batches
+        )
+        sums = micro_step(run, to_device(batch, env.device), accum == config.grad_accum - 1)
+        for key, value in sums.items():
+            run.window[key] = (
+                run.window.get(key, torch.zeros((), dtype=torch.float64)) + value.cpu()
+            )
+    if config.optim.clip_norm > 0:
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.optim.clip_norm)
+    run.optimizer.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    run.step += 1
+
+
+def valid_batches(run: Run) -> Iterator[Batch]:
+    """This process's share of the validation split, in fixed order."""
+    split = run.data.valid
+    if split is None:
+        return
+    size = max(1, run.config.batch_size // (run.env.world * run.config.grad_accum))
+    count = len(split)
+    starts = range(run.env.rank * size, count, run.env.world * size)
+    limit = run.config.eval_batches or len(starts)
+    for start in list(starts)[:limit]:
+        indices = torch.arange(start, min(start + size, count)).numpy()
+        yield make_batch(run.data, split, indices)
+
+
+@torch.no_grad()
+def evaluate(run: Run) -> dict[str, float]:
+    """Teacher-forced validation loss and token accuracy over the valid split."""
+    if run.data.valid is None:
+        return {}
+    run.model.eval()
+    sums = {k: torch.zeros((), dtype=torch.float64) for k in SUM_KEYS}
+    for batch in valid_batches(run):
+        batch = to_device(batch, run.env.device)
+        with autocast(run.config, run.env.device):
+            logits = run.model(
+                batch["encoder_input_tokens"], batch["decoder_input_tokens"], attention_mask(batch)
+            )
+        _, ce_sum = loss_terms(
+            logits, batch["decoder_target_tokens"], batch["decoder_loss_weights"], 0.0
+        )
+        for key, value in token_sums(logits, batch, ce_sum).items():
+            sums[key] += value.cpu()
+    run.model.train()
+    return summarize(all_sum(sums, run.env), "valid")
+
+
+def log_window(run: Run, metrics: MetricsLog | None) -> dict[str, float]:
+    """Train metrics averaged since the last log line (summed over processes)."""
+    sums = all_sum({k: v for k, v in run.window.items()}, run.env)
+    elapsed = time.perf_counter() - run.window_start - run.window_paused_s
+    values = summarize(sums, "train")
+    values["train/lr"] = float(run.optimizer.param_groups[0]["lr"])
+    values["train/tokens_per_s"] = float(sums["weight_sum"]) / max(elapsed, 1e-9)
+    run.window, run.window_start, run.window_paused_s = {}, time.perf_counter(), 0.0
+    if metrics is not None:
+        metrics.write(run.step, values)
+    return values
+
+
+def save_checkpoint(run: Run) -> None:
+    """All processes: stage, write RNG states, then the main process publishes."""
+    staging = checkpoints.staging_dir(run.out, run.step)
+    if run.env.main:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+    barrier(run.env)
+    checkpoints.write_rng(staging, run.env.rank)
+    weights, optim_state = full_state(run.model, run.optimizer, run.env)  # collective
+    barrier(run.env)
+    if run.env.main:
+        trainer = {"step": run.step, "valid_loss": run.last_valid_loss}
+        checkpoints.write_checkpoint(
+            staging, run.model, weights, optim_state, run.data.layout, run.config,
+            (run.data.manifest, run.data.root), trainer,
+        )  # fmt: skip
+        checkpoints.publish(run.out, staging, run.step, run.last_valid_loss, run.config.keep_last)
+    barrier(run.env)
+
+
+def after_step(run: Run, metrics: MetricsLog | None, bar: tqdm) -> None:
+    """Logging, validation, plots and checkpoints due after the step just taken."""
+    config, final = run.config, run.step == run.config.steps
+    if run.step % config.log_every == 0 or final:
+        values = log_window(run, metrics)
+        bar.set_postfix(
+            loss=f"{values['train/loss']:.3f}", tok_s=f"{values['train/tokens_per_s']:.0f}"
+        )
+    paused = time.perf_counter()
+    if run.step % config.eval_every == 0 or final:
+        valid = evaluate(run)
+        if valid:
+            run.last_valid, run.last_valid_loss = valid, valid["valid/loss"]
+            if metrics is not None:
+                metrics.write(run.step, valid)
+        if run.env.main:
+            plot_curves(run.out / METRICS_FILE, run.out / "plots")
+    if run.step % config.checkpoint_every == 0 or final:
+        save_checkpoint(run)
+    run.window_paused_s += time.perf_counter() - paused
+
+
+def train(config: TrainConfig, stop_after: int | None = None) -> dict[str, float]:
+    """Train (or resume) the run in `config.out`; returns the last validation metrics
+    ({} when there is no valid split or no evaluation happened in this call).
+
+    Args:
+        config: the resolved training config.
+        stop_after: stop once this global step is done, as if interrupted (tests).
+    """
+    env = setup(config.distributed)
+    try:
+        run = build_run(config, env)
+        metrics = MetricsLog(run.out, run.step) if env.main else None
+        if env.main:
+            save_config(config, run.out / "config.yaml")
+        bar = tqdm(
+            total=config.steps, initial=run.step, desc="train", unit="step",
+            disable=not (env.main and config.progress), dynamic_ncols=True,
+        )  # fmt: skip
+        run.model.train()
+        while run.step < config.steps and (stop_after is None or run.step < stop_after):
+            train_step(run)
+            bar.update(1)
+            after_step(run, metrics, bar)
+        bar.close()
+        if metrics is not None:
+            metrics.close()
+        return run.last_valid
+    finally:
+        teardown()

@@ -1,0 +1,25 @@
+"""Every shipped config loads, opens with its command line, and matches what it promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bandmate.config import load_config
+from bandmate.train.config import TrainConfig
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+def test_config_loads(path: Path) -> None:
+    assert path.read_text().startswith(f"# bandmate train configs/{path.name}")
+    load_config(TrainConfig, path)
+
+
+def test_thesis_config_is_the_published_run() -> None:
+    c = load_config(TrainConfig, CONFIGS / "thesis.yaml")
+    assert (c.model.preset, c.batch_size, c.steps, c.model.dropout) == ("base", 32, 45000, 0.01)
+    assert (c.data.input_length, c.data.target_length, c.data.layout) == (512, 3512, "flatten")
+    assert c.optim.name == "adafactor"

@@ -1,0 +1,62 @@
+"""Batches: deterministic order, shapes, micro-batches that tile the global batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bandmate.errors import ConfigError
+from bandmate.tokens.layout import PAD_ID
+from bandmate.train.config import AugmentConfig, DataConfig
+from bandmate.train.data import clip_indices, open_token_data, train_batch
+
+
+def test_clip_order_is_a_function_of_the_seed() -> None:
+    a = clip_indices(3, 10, 0, 30)
+    np.testing.assert_array_equal(a, clip_indices(3, 10, 0, 30))
+    np.testing.assert_array_equal(a[7:19], clip_indices(3, 10, 7, 12))
+    for epoch in range(3):
+        assert sorted(a[epoch * 10 : (epoch + 1) * 10]) == list(range(10))
+    assert not np.array_equal(a[:10], a[10:20])
+    assert not np.array_equal(a, clip_indices(4, 10, 0, 30))
+
+
+@pytest.mark.parametrize("layout", ["flatten", "delay"])
+def test_batch_fields(tokens_dir: Path, layout: str) -> None:
+    data = open_token_data(DataConfig(tokens=str(tokens_dir), layout=layout, target_length=40))
+    batch = train_batch(data, AugmentConfig(), 0, 0, 4, 0, 1)
+    enc, dec = batch["encoder_input_tokens"], batch["decoder_input_tokens"]
+    target, weights = batch["decoder_target_tokens"], batch["decoder_loss_weights"]
+    assert enc.shape == (4, 7)
+    lead = (4,) if layout == "flatten" else (4, 2)
+    assert target.shape == dec.shape == weights.shape == (*lead, 40)
+    torch.testing.assert_close(dec[..., 1:], target[..., :-1])
+    assert (target[weights == 0] == PAD_ID).all()
+    assert (weights[..., data.layout.target_steps :] == 0).all()
+
+
+def test_micro_batches_tile_the_global_batch(tokens_dir: Path) -> None:
+    data = open_token_data(DataConfig(tokens=str(tokens_dir)))
+    whole = train_batch(data, AugmentConfig(), 5, 2, 6, 0, 1)
+    parts = [train_batch(data, AugmentConfig(), 5, 2, 6, m, 3) for m in range(3)]
+    for key, value in whole.items():
+        torch.testing.assert_close(torch.cat([p[key] for p in parts]), value)
+
+
+def test_input_noise_changes_inputs(tokens_dir: Path) -> None:
+    data = open_token_data(DataConfig(tokens=str(tokens_dir)))
+    clean = train_batch(data, AugmentConfig(), 0, 0, 12, 0, 1)["encoder_input_tokens"]
+    noisy = train_batch(data, AugmentConfig(0.5), 0, 0, 12, 0, 1)["encoder_input_tokens"]
+    changed = (clean != noisy).float().mean()
+    assert 0.2 < changed < 0.6  # expected 0.5 * 15/16 * 6/7 = 0.40
+    assert (noisy[:, -1] == clean[:, -1]).all()  # EOS kept
+
+
+def test_lengths_too_short_are_refused(tokens_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="shorter"):
+        open_token_data(DataConfig(tokens=str(tokens_dir), target_length=10))
+    with pytest.raises(ConfigError, match=r"data\.tokens"):
+        open_token_data(DataConfig())

@@ -1,0 +1,124 @@
+"""Training loop: overfitting, resume == uninterrupted, checkpoints, metrics, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from bandmate.cli import main
+from bandmate.config import load_config
+from bandmate.model.checkpoint import load_checkpoint
+from bandmate.train.config import TrainConfig
+from bandmate.train.loop import train
+from bandmate.train.metrics import read_metrics
+
+from .conftest import write_tokens
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+BASE = (
+    "steps=6", "batch_size=4", "log_every=1", "eval_every=3", "checkpoint_every=3",
+    "progress=false", "model.dropout=0.1", "optim.lr=0.003", "optim.warmup_steps=2",
+    "optim.schedule=cosine",
+)  # fmt: skip
+
+
+def _config(tokens: Path, out: Path, *overrides: str) -> TrainConfig:
+    base = [f"data.tokens={tokens}", f"out={out}", *BASE]
+    return load_config(TrainConfig, CONFIGS / "tiny.yaml", [*base, *overrides])
+
+
+def test_tiny_model_overfits_one_batch(tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens", n_train=4, n_valid=1)
+    config = _config(
+        tokens, tmp_path / "run", "steps=40", "eval_every=40", "checkpoint_every=40",
+        "model.dropout=0.0", "optim.lr=0.02", "optim.schedule=constant",
+    )  # fmt: skip
+    train(config)
+    losses = [
+        r["train/loss"] for r in read_metrics(tmp_path / "run/metrics.jsonl") if "train/loss" in r
+    ]
+    assert len(losses) == 40
+    assert max(losses[-5:]) < 0.25 * losses[0], (losses[0], losses[-1])
+
+
+def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    straight = _config(tokens, tmp_path / "straight")
+    train(straight)
+    broken = _config(tokens, tmp_path / "broken")
+    train(broken, stop_after=4)  # dies after step 4; the last checkpoint is step 3
+    train(broken)
+    a = read_metrics(tmp_path / "straight/metrics.jsonl")
+    b = read_metrics(tmp_path / "broken/metrics.jsonl")
+    assert [r["step"] for r in a] == [r["step"] for r in b]
+    for left, right in zip(a, b, strict=True):
+        for key in left:
+            if key != "train/tokens_per_s":
+                assert left[key] == pytest.approx(right[key], rel=1e-6, abs=1e-9), key
+    wa = load_file(str(tmp_path / "straight/checkpoints/last/model.safetensors"))
+    wb = load_file(str(tmp_path / "broken/checkpoints/last/model.safetensors"))
+    for name in wa:
+        torch.testing.assert_close(wa[name], wb[name], rtol=1e-6, atol=1e-7)
+
+
+def test_accumulation_equals_one_big_batch(tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    sets = ("steps=3", "model.dropout=0.0", "checkpoint_every=3")
+    train(_config(tokens, tmp_path / "one", *sets))
+    train(_config(tokens, tmp_path / "two", *sets, "grad_accum=2"))
+    one = read_metrics(tmp_path / "one/metrics.jsonl")
+    two = read_metrics(tmp_path / "two/metrics.jsonl")
+    for a, b in zip(one, two, strict=True):
+        for key in ("train/loss", "valid/loss", "valid/accuracy"):
+            if key in a:
+                assert a[key] == pytest.approx(b[key], rel=1e-5), key
+
+
+def test_run_directory(tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    out = tmp_path / "run"
+    final = train(_config(tokens, out, "steps=9", "keep_last=1"))
+    assert set(final) == {
+        "valid/loss", "valid/accuracy", "valid/accuracy/semantic", "valid/accuracy/acoustic"
+    }  # fmt: skip
+    index = json.loads((out / "checkpoints/index.json").read_text())
+    kept = sorted(p.name for p in (out / "checkpoints").glob("step-*"))
+    assert index["last"] == "step-0000009"
+    assert kept == sorted({index["last"], index["best"]})
+    assert not list((out / "checkpoints").glob(".tmp-*"))
+    model, layout, meta = load_checkpoint(out)  # a run directory means its best checkpoint
+    assert meta["checkpoint"].name == index["best"]
+    assert layout.vocab_size == model.config.vocab_size and meta["manifest"]["codec"]["spec"]
+    assert (meta["tokenizer_dir"] / "centroids.npy").read_bytes() == b"centroids"
+    assert (out / "checkpoints/last/config.yaml").exists()
+    records = read_metrics(out / "metrics.jsonl")
+    assert {"train/loss", "train/accuracy/semantic", "train/lr"} <= set(records[0])
+    for png in ("loss.png", "accuracy.png", "accuracy_parts.png"):
+        assert (out / "plots" / png).read_bytes()[:4] == b"\x89PNG"
+    assert load_config(TrainConfig, out / "config.yaml").steps == 9
+
+
+def test_delay_layout_trains(tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    final = train(_config(tokens, tmp_path / "run", "data.layout=delay", "steps=3"))
+    assert final["valid/loss"] > 0
+    model, layout, _ = load_checkpoint(tmp_path / "run/checkpoints/last")
+    assert layout.kind == "delay" and model.config.num_streams == layout.num_codebooks
+
+
+def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    sets = [f"data.tokens={tokens}", f"out={tmp_path / 'run'}", "steps=2", "progress=false"]
+    args = ["train", str(CONFIGS / "tiny.yaml")] + [a for s in sets for a in ("--set", s)]
+    assert main(args) == 0
+    assert "valid/accuracy" in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["train", str(CONFIGS / "tiny.yaml"), "--set", "nope=1"]) == 2
+    assert "unknown key(s) nope" in capsys.readouterr().err
+    assert main(["train", str(CONFIGS / "tiny.yaml"), "--set", f"data.tokens={tmp_path}"]) == 2
+    assert "manifest.json" in capsys.readouterr().err
