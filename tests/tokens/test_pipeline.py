@@ -140,6 +140,15 @@ def test_rerun_with_another_config_is_refused(tmp_path: Path, dataset: Path, enc
         )
 
 
+def test_a_folder_that_is_not_a_token_directory_is_left_alone(
+    tmp_path: Path, dataset: Path, encodec_dir: Path
+):
+    (tmp_path / "mine.txt").write_text("keep")
+    with pytest.raises(BandmateError, match="not empty and not a token directory"):
+        pipeline.tokenize_dataset(make_config(dataset, encodec_dir), tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
 def test_silent_and_broken_songs_are_skipped_and_counted(
     tmp_path: Path, dataset: Path, encodec_dir: Path
 ):
