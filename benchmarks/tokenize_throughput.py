@@ -73,6 +73,28 @@ def baseline_seconds(config: TokenizeConfig) -> tuple[float, int]:
     return time.perf_counter() - start, clips
 
 
+def component_seconds(config: TokenizeConfig, tokenizer_dir: Path) -> dict[str, float]:
+    """Seconds per 10 s clip of each tokenizer alone, one thread (as in a worker)."""
+    import torch
+
+    from bandmate.tokens.codecs import load_codec
+    from bandmate.tokens.semantic import load_semantic
+
+    codec, semantic = load_codec(config.codec), load_semantic(tokenizer_dir)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        out = {}
+        for name, model in (("semantic", semantic), ("codec", codec)):
+            wav = 0.1 * torch.randn(4, round(10.0 * model.sample_rate_hz))
+            start = time.perf_counter()
+            model.encode(wav)
+            out[f"{name}_seconds_per_clip"] = (time.perf_counter() - start) / 4
+        return out
+    finally:
+        torch.set_num_threads(threads)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--songs", type=int, default=6)
@@ -112,6 +134,7 @@ def main() -> None:
                     "hours_per_minute": hours / (seconds / 60),
                 }
             )
+        components = component_seconds(config, Path(tmp) / "w1")
     print(
         json.dumps(
             {
@@ -125,6 +148,7 @@ def main() -> None:
                     "hours_per_minute": hours / (base_s / 60),
                 },
                 "runs": runs,
+                "one_thread": components,
                 "speedup_2_workers": runs[0]["seconds"] / runs[1]["seconds"],
                 "tokenize_vs_baseline_time": runs[1]["seconds"] / base_s,
                 "cpu_count": os.cpu_count(),
