@@ -30,8 +30,26 @@ def add_pairs_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_listen_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.evaluate.listen.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "listen",
+        help="serve a blind listening test of an evaluation report",
+        description="Serve a local web page where raters hear the input mixed with each "
+        "candidate (generated, original, shuffled; order randomised, source hidden), mark it "
+        "music/silence/noise and rate its fit 1-5. Ratings go to an SQLite database; "
+        "/results summarizes them; --export writes them as CSV.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
 # Each entry registers one subcommand; stages add theirs here.
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_pairs_command,)
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_pairs_command,
+    add_listen_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
