@@ -127,6 +127,7 @@ def test_start_page_and_rater_redirect(served: Setup) -> None:
     assert http(served.base + "/rate?rater=ana").status == 303
     for bad in ("", "a%20b", "-ana", "x" * 41, "%3Cscript%3E"):
         assert http(f"{served.base}/rate?rater={bad}").status == 400, bad
+    assert "<script>" not in http(f"{served.base}/rate?rater=%3Cscript%3E").text
     assert http(served.base + "/rate/..%2Fetc").status in (400, 404)
 
 

@@ -64,6 +64,8 @@ class ListenState:
     """What the handlers share: the report's trials and the ratings database."""
 
     def __init__(self, report_dir: str | Path, db_path: str | Path) -> None:
+        # Check the report before the database exists, so a wrong REPORTDIR leaves no file.
+        load_report(report_dir, secret=b"")
         self.store = RatingStore(db_path)
         self.report: Report = load_report(report_dir, self.store.secret())
         self.trials = self.report.by_id()
@@ -133,8 +135,9 @@ def _welcome(request: Request) -> Response:
 def _rate_form(request: Request) -> Response:
     rater = request.query_params.get("rater", "").strip()
     if not RATER_PATTERN.fullmatch(rater):
-        error = f"That rater id is not valid: {pages.RATER_HELP}."
-        return HTMLResponse(pages.welcome_page(len(_state(request).trials), error), status_code=400)
+        error = f"{rater!r} is not a valid rater id: please choose another."
+        page = pages.welcome_page(len(_state(request).trials), error, rater)
+        return HTMLResponse(page, status_code=400)
     return RedirectResponse(pages.rate_url(rater), status_code=303)
 
 

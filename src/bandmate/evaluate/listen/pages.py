@@ -41,7 +41,7 @@ def page(title: str, body: str, rater: str | None = None) -> str:
 """
 
 
-def welcome_page(n_trials: int, error: str = "") -> str:
+def welcome_page(n_trials: int, error: str = "", rater: str = "") -> str:
     """The start page: what the test is, what to do, and the rater id field."""
     minutes = max(1, round(n_trials * 25 / 60))
     problem = f'<p class="status error">{escape(error)}</p>' if error else ""
@@ -60,7 +60,8 @@ back later with the same name to continue where you left off.</p>
 <form class="start" method="get" action="/rate">
 <label for="rater">Your name or rater id</label>
 <div class="row"><input id="rater" name="rater" required maxlength="40"
- pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{{0,39}}" placeholder="e.g. ana" autocomplete="off">
+ pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{{0,39}}" placeholder="e.g. ana" autocomplete="off"
+ value="{escape(rater)}">
 <button type="submit" class="primary">Start listening</button></div>
 <p class="hint">{escape(RATER_HELP)}</p>{problem}
 </form></section>"""
