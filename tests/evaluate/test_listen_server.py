@@ -147,6 +147,7 @@ def test_audio_is_served_by_trial_id_only(served: Setup) -> None:
     assert audio.status == 200 and audio.headers["content-type"] == "audio/wav"
     assert audio.body == trial.path.read_bytes()
     assert trial.system not in json.dumps(audio.headers)
+    assert "etag" not in audio.headers and "last-modified" not in audio.headers
     part = http(f"{served.base}/audio/{trial.trial_id}", headers={"Range": "bytes=0-99"})
     assert part.status == 206 and len(part.body) == 100
     for path in (

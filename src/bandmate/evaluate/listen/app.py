@@ -16,6 +16,7 @@ import functools
 import io
 import json
 import logging
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -226,11 +227,23 @@ def _audio(request: Request) -> Response:
     trial = _state(request).trials.get(trial_id) if TRIAL_PATTERN.fullmatch(trial_id) else None
     if trial is None:
         return Response("unknown trial", status_code=404, media_type="text/plain")
-    # The path was checked against the report directory when the report was loaded; the
-    # file name stays out of the response so the system is not revealed.
-    return FileResponse(
-        trial.path, media_type="audio/wav", headers={"cache-control": "private, max-age=3600"}
+    # The path was checked against the report directory when the report was loaded. The
+    # file's name, and its dates (ETag, Last-Modified), stay out of the response: they
+    # could tell a generated clip from the others.
+    try:
+        stat = os.stat(trial.path)  # given to FileResponse, it sets the stat headers now
+    except OSError:
+        log.warning("audio of trial %s is gone: %s", trial_id, trial.path)
+        return Response("audio file missing", status_code=404, media_type="text/plain")
+    response = FileResponse(
+        trial.path,
+        media_type="audio/wav",
+        headers={"cache-control": "private, max-age=3600"},
+        stat_result=stat,
     )
+    for header in ("etag", "last-modified"):
+        del response.headers[header]
+    return response
 
 
 def _summary(state: ListenState) -> dict[str, Any]:

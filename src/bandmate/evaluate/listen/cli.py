@@ -11,7 +11,9 @@ from bandmate.errors import BandmateError
 
 log = logging.getLogger(__name__)
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# Hosts whose Host header Starlette can check; others (IPv6 included) accept any Host header.
+CHECKED_HOSTS = ("127.0.0.1", "localhost")
+LOOPBACK = {*CHECKED_HOSTS, "::1"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,8 +65,8 @@ def _serve(report_dir: Path, db_path: Path, host: str, port: int) -> int:
 
     from bandmate.evaluate.listen.app import create_app
 
-    allowed = None if host in LOOPBACK else ["*"]
-    if allowed:
+    allowed = list(CHECKED_HOSTS) if host in CHECKED_HOSTS else ["*"]
+    if host not in LOOPBACK:
         log.warning("binding %s: anyone who can reach this address can rate and read results", host)
     app = create_app(report_dir, db_path, allowed_hosts=allowed)
     shown = f"[{host}]" if ":" in host else host
