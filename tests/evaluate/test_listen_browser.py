@@ -73,6 +73,7 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-proxy-server",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
     "--mute-audio",  # playback runs, the test machine stays quiet
     "--window-size=1000,800",
 )
