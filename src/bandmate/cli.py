@@ -99,6 +99,21 @@ def add_synth_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_listen_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.evaluate.listen.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "listen",
+        help="serve a blind listening test of an evaluation report",
+        description="Serve a local web page where raters hear the input mixed with each "
+        "candidate (generated, original, shuffled; order randomised, source hidden), mark it "
+        "music/silence/noise and rate its fit 1-5. Ratings go to an SQLite database; "
+        "/results summarizes them; --export writes them as CSV.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
 def add_demo_command(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "demo",
@@ -135,6 +150,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     add_train_command,
     add_generate_command,
     add_evaluate_command,
+    add_listen_command,
     add_demo_command,
 )
 
