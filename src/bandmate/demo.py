@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DemoConfig:
     out: str = "runs/demo"  # everything goes under this folder
-    songs: int = 32  # rendered songs (90/5/5 split by song)
+    songs: int = 32  # rendered training songs (90/5/5 split by song)
+    eval_songs: int = 12  # songs rendered with another seed: held out from training entirely
     song_seconds: float = 30.0
     seed: int = 0
     preset: str = "bass-to-drums"
@@ -54,15 +55,14 @@ def _stage(name: str, work: Callable[[], Any]) -> Any:
     return result
 
 
-def synth_stage(config: DemoConfig, root: Path) -> None:
+def synth_stage(config: DemoConfig, root: Path, songs: int, seed: int) -> None:
     from bandmate.synth.dataset import SynthSettings, synthesize
 
     if (root / "Metadata").is_dir():
         print(f"   reusing {root}")
         return
-    report = synthesize(
-        root, SynthSettings(config.songs, config.seed, clip_seconds=config.song_seconds), jobs=2
-    )
+    settings = SynthSettings(songs, seed, clip_seconds=config.song_seconds)
+    report = synthesize(root, settings, jobs=2)
     print(
         f"   {report.songs} songs, {report.audio_seconds / 60:.1f} min of audio, "
         f"{report.speed:.0f}x real time"
@@ -101,23 +101,33 @@ def train_stage(config: DemoConfig, tokens: Path, run: Path) -> None:
 def evaluate_stage(config: DemoConfig, root: Path, run: Path, report: Path) -> dict[str, Any]:
     from bandmate.evaluate.run import EvaluateConfig, evaluate
 
-    return evaluate(run, root, report, EvaluateConfig(clips=config.eval_clips), "cpu")
+    settings = EvaluateConfig(clips=config.eval_clips, split="all")  # no song of root trained on
+    return evaluate(run, root, report, settings, "cpu")
 
 
 def run_demo(config: DemoConfig) -> dict[str, Any]:
     """Run every stage; returns the evaluation metrics."""
     out = Path(config.out)
-    root, tokens, run, report = out / "data", out / "tokens", out / "train", out / "report"
+    root, held_out = out / "data", out / "data-held-out"
+    tokens, run, report = out / "tokens", out / "train", out / "report"
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "demo.yaml")
-    _stage("synth: render a multitrack dataset", lambda: synth_stage(config, root))
+    _stage(
+        "synth: render a multitrack dataset",
+        lambda: synth_stage(config, root, config.songs, config.seed),
+    )
+    _stage(
+        "synth: render held-out songs (another seed) for evaluation",
+        lambda: synth_stage(config, held_out, config.eval_songs, config.seed + 1),
+    )
     _stage(
         "tokenize: clips -> semantic ids + codec codes",
         lambda: tokenize_stage(config, root, tokens),
     )
     _stage("train: T5 from scratch on the train split", lambda: train_stage(config, tokens, run))
     metrics = _stage(
-        "evaluate: generate for held-out songs", lambda: evaluate_stage(config, root, run, report)
+        "evaluate: generate for the held-out songs",
+        lambda: evaluate_stage(config, held_out, run, report),
     )
     print_summary(metrics, report)
     return dict(metrics)
