@@ -63,6 +63,15 @@ def test_bad_options_are_one_line_errors(
     assert not (tmp_path / "x").exists()
 
 
+def test_unreadable_soundfont(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.sf2"
+    bad.write_bytes(b"RIFF" + bytes(range(256)) * 8)
+    out = tmp_path / "x"
+    assert main(["synth", "--out", str(out), *FAST, "--soundfont", str(bad)]) == 2
+    assert f"{bad}: not a readable .sf2/.sf3 SoundFont" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.sf2"]
+
+
 def test_parse_sources() -> None:
     assert parse_sources("band,folk=0.5") == (("band", 1.0), ("folk", 0.5))
     with pytest.raises(BandmateError):

@@ -30,7 +30,7 @@ def test_chorale_has_four_voices_from_the_score() -> None:
 def test_folk_tune_is_the_lead_of_a_band() -> None:
     song = folk_song(np.random.default_rng([0, 2]), 12.0, "folk")
     assert song.origin.startswith("music21 corpus: ryansMammoth/")
-    assert [p.name for p in song.parts] == ["drums", "bass", "chords", "lead"]
+    assert [p.name for p in song.parts][:4] == ["drums", "bass", "chords", "lead"]
     assert all(p.notes for p in song.parts)
-    lead = song.parts[-1]
+    lead = song.parts[3]
     assert lead.component == "melody" and role_of(lead.label) in (Role.OTHER, Role.VOCALS)

@@ -130,3 +130,13 @@ def test_failed_run_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(RuntimeError, match="boom"):
         synthesize(tmp_path / "out", tiny_settings(songs=2), jobs=1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stereo_and_another_sample_rate(tmp_path: Path) -> None:
+    report = synthesize(tmp_path / "st", tiny_settings(songs=1, channels=2, sample_rate_hz=22_050))
+    songs, _ = scan_medleydb(report.out)
+    assert songs[0].mix_path is not None
+    mix, rate = sf.read(songs[0].mix_path, dtype="int16")
+    stems = [sf.read(stem.path, dtype="int16")[0].astype(np.int32) for stem in songs[0].stems]
+    assert rate == 22_050 and mix.shape == (round(3.0 * 22_050), 2)
+    np.testing.assert_array_equal(np.sum(stems, axis=0), mix)

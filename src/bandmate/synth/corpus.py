@@ -91,7 +91,7 @@ def _chorale_program(voice: int, ensemble: str, rng: np.random.Generator) -> tup
         program = 53 if rng.random() < 0.7 else 52
         return program, "female singer" if program == 53 else "choir"
     if voice == 3 and rng.random() < 0.4:
-        program = int(pick(rng, (32, 43)))  # type: ignore[call-overload]
+        program = int(pick(rng, (32, 43)))
     return program, gm_label(program)
 
 
@@ -187,7 +187,7 @@ def folk_song(rng: np.random.Generator, duration_s: float, title: str) -> Score:
     style = STYLE_BY_NAME[str(pick(rng, FOLK_STYLES))]
     swing = float(rng.uniform(*style.swing)) if meter.name in ("4/4", "2/4") else 0.0
     plan = SongPlan(key, meter, tempo, style, swing, plan_bars)
-    program = int(pick(rng, FOLK_LEADS))  # type: ignore[call-overload]
+    program = int(pick(rng, FOLK_LEADS))
     label = lead_label(program, rng)
     low, high = lead_range(program, label)
     shift = 12 * round(((low + high) / 2 - np.mean([n.pitch for n in tune])) / 12)

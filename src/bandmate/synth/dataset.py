@@ -31,7 +31,7 @@ from bandmate.synth.band import band_song
 from bandmate.synth.layout import SongPaths, metadata, metadata_yaml
 from bandmate.synth.midi import write_part_midi, write_score_midi
 from bandmate.synth.mixing import active_rms, integer_mix, level_stems, quantize
-from bandmate.synth.render import default_soundfont, render_part, soundfont_sha256
+from bandmate.synth.render import check_soundfont, default_soundfont, render_part, soundfont_sha256
 from bandmate.synth.score import Part, Score
 
 logger = logging.getLogger(__name__)
@@ -265,6 +265,7 @@ def synthesize(
     out = Path(out)
     _prepare_out(out, overwrite)
     soundfont = settings.soundfont or str(default_soundfont())
+    check_soundfont(soundfont)
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     started = time.perf_counter()

@@ -6,12 +6,16 @@ chords, lead) is then composed from it independently.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from bandmate.synth.styles import STYLES, Style
 from bandmate.synth.theory import METERS, PROGRESSIONS, Chord, Key, Meter
+
+T = TypeVar("T")
 
 # Song forms: (section, bars) in order; a song repeats its form until it is long enough.
 FORMS: tuple[tuple[tuple[str, int], ...], ...] = (
@@ -57,7 +61,7 @@ class SongPlan:
         return len(self.bars) * self.meter.beats_per_bar
 
 
-def pick(rng: np.random.Generator, items: tuple | list) -> object:
+def pick(rng: np.random.Generator, items: Sequence[T]) -> T:
     """One item, uniformly (works for tuples of tuples, unlike rng.choice)."""
     return items[int(rng.integers(len(items)))]
 
@@ -69,7 +73,7 @@ def pick_weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
 
 
 def choose_key(rng: np.random.Generator, modes: tuple[str, ...]) -> Key:
-    return Key(tonic=int(rng.integers(12)), mode=str(pick(rng, modes)))
+    return Key(tonic=int(rng.integers(12)), mode=pick(rng, modes))
 
 
 def section_chords(
@@ -77,7 +81,6 @@ def section_chords(
 ) -> list[tuple[Chord, ...]]:
     """Chords of one section: a progression of the key's mode, looped over its bars."""
     degrees = pick(rng, PROGRESSIONS[key.mode])
-    assert isinstance(degrees, tuple)
     seventh = bool(rng.random() < sevenths)
     steps = [key.chord(degrees[i % len(degrees)], seventh) for i in range(bars * per_bar)]
     return [tuple(steps[b * per_bar : (b + 1) * per_bar]) for b in range(bars)]
@@ -98,7 +101,6 @@ def plan_song(rng: np.random.Generator, min_seconds: float, style: Style | None 
     swing = float(rng.uniform(*style.swing)) if meter.name in ("4/4", "3/4", "2/4") else 0.0
     per_bar = 2 if meter.beats_per_bar >= 4 and tempo < 100 and rng.random() < 0.3 else 1
     form = pick(rng, FORMS)
-    assert isinstance(form, tuple)
     chords_of: dict[str, list[tuple[Chord, ...]]] = {}
     bars: list[Bar] = []
     seconds_per_bar = meter.beats_per_bar * 60.0 / tempo

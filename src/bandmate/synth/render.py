@@ -61,6 +61,11 @@ def _load(path: str, sample_rate_hz: int, channels: int) -> Any:
     return font
 
 
+def check_soundfont(path: str) -> None:
+    """Raise `BandmateError` now, naming the file, if the SoundFont cannot be loaded."""
+    _load(path, 16_000, 1)
+
+
 def _select(font: Any, part: Part) -> int:
     """Set the part's program on its channel; fall back to the family's first program."""
     channel = DRUM_CHANNEL if part.is_drum else MELODIC_CHANNEL
