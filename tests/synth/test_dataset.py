@@ -140,3 +140,24 @@ def test_stereo_and_another_sample_rate(tmp_path: Path) -> None:
     stems = [sf.read(stem.path, dtype="int16")[0].astype(np.int32) for stem in songs[0].stems]
     assert rate == 22_050 and mix.shape == (round(3.0 * 22_050), 2)
     np.testing.assert_array_equal(np.sum(stems, axis=0), mix)
+
+
+def test_a_given_soundfont_is_used(tiny_dataset: SynthReport, tmp_path: Path) -> None:
+    """A SoundFont with other sample data (here: noise added) renders other audio."""
+    from bandmate.synth.render import default_soundfont
+
+    data = bytearray(default_soundfont().read_bytes())
+    at = data.find(b"smpl")
+    size = int.from_bytes(data[at + 4 : at + 8], "little")
+    samples = np.frombuffer(bytes(data[at + 8 : at + 8 + size]), dtype="<i2").astype(np.int32)
+    noise = np.random.default_rng(0).integers(-3000, 3000, samples.size)
+    data[at + 8 : at + 8 + size] = (
+        np.clip(samples // 2 + noise, -32768, 32767).astype("<i2").tobytes()
+    )
+    custom = tmp_path / "noisy.sf2"
+    custom.write_bytes(bytes(data))
+    report = synthesize(tmp_path / "out", tiny_settings(songs=1, soundfont=str(custom)))
+    manifest = json.loads((report.out / "manifest.json").read_text())
+    assert manifest["settings"]["soundfont"] == "noisy.sf2"
+    stem = manifest["songs"][0]["stems"][0]["file"]
+    assert (report.out / stem).read_bytes() != (tiny_dataset.out / stem).read_bytes()

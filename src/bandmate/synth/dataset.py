@@ -12,7 +12,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import time
@@ -293,6 +292,6 @@ def _run(work: list[tuple[SynthSettings, int, Path]], jobs: int) -> Iterator[dic
     if jobs <= 1 or len(work) == 1:
         yield from map(_render_one, work)
         return
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+    # The platform's default start method: output does not depend on it (see module doc).
+    with concurrent.futures.ProcessPoolExecutor(jobs) as pool:
         yield from pool.map(_render_one, work, chunksize=1)
