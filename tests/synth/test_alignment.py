@@ -11,12 +11,15 @@ import soundfile as sf
 from bandmate.synth.dataset import SynthReport
 
 HOP_S = 0.005
+WINDOW_S = 0.03  # longer than a period of the lowest bass notes (~40 Hz), so no ripple
 
 
 def onset_envelope(wav: np.ndarray, rate: int) -> np.ndarray:
-    """Rise of log energy per 5 ms hop (10 ms windows). Returns [F]."""
-    hop = int(HOP_S * rate)
-    frames = np.lib.stride_tricks.sliding_window_view(wav, 2 * hop)[::hop]
+    """Rise of log energy per 5 ms hop; frame f is the window that ends at f * HOP_S, so an
+    onset raises the energy from its own frame on. Returns [F]."""
+    hop, window = int(HOP_S * rate), int(WINDOW_S * rate)
+    padded = np.pad(wav, (window, 0))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, window)[::hop]
     energy = np.log(np.mean(frames**2, axis=1) + 1e-9)
     return np.maximum(np.diff(energy, prepend=energy[0]), 0.0)
 
@@ -34,20 +37,21 @@ def best_lag_s(envelope: np.ndarray, onsets_s: np.ndarray, max_lag_s: float = 0.
 
 
 def test_midi_onsets_line_up_with_audio(tiny_dataset: SynthReport) -> None:
+    """Audio never starts before its MIDI note; it may lag by the instrument's attack."""
     manifest = json.loads((tiny_dataset.out / "manifest.json").read_text())
     checked = 0
     for song in manifest["songs"]:
         for stem in song["stems"]:
-            if stem["part"] not in ("drums", "bass"):
-                continue  # percussive onsets; pads and voices swell in slowly
+            # Percussive parts sound at once; pads and voices swell in over tens of ms.
+            attack_s = 0.03 if stem["part"] in ("drums", "bass", "percussion") else 0.06
             wav, rate = sf.read(tiny_dataset.out / stem["file"], dtype="float32")
             midi = pretty_midi.PrettyMIDI(str(tiny_dataset.out / stem["midi"]))
             onsets = np.array(sorted(n.start for n in midi.instruments[0].notes))
             assert len(midi.instruments[0].notes) == stem["notes"]
             lag = best_lag_s(onset_envelope(wav, rate), onsets)
-            assert abs(lag) <= 0.015, (stem["file"], lag)
+            assert -HOP_S <= lag <= attack_s, (stem["file"], lag)
             checked += 1
-    assert checked >= 6
+    assert checked >= 20
 
 
 def test_lag_detector_sees_a_shift(tiny_dataset: SynthReport) -> None:
@@ -58,4 +62,4 @@ def test_lag_detector_sees_a_shift(tiny_dataset: SynthReport) -> None:
     midi = pretty_midi.PrettyMIDI(str(tiny_dataset.out / stem["midi"]))
     onsets = np.array(sorted(n.start for n in midi.instruments[0].notes))
     lag = best_lag_s(onset_envelope(wav, rate), onsets + 0.05)
-    assert abs(lag + 0.05) <= 0.015
+    assert -0.05 - HOP_S <= lag <= -0.05 + 0.03

@@ -102,7 +102,11 @@ def _pick_parsed(collection: str, rng: np.random.Generator, parts: int | None) -
         raise RuntimeError(f"music21 corpus has no {collection!r} collection")
     for _ in range(20):
         path = paths[int(rng.integers(len(paths)))]
-        score = _parse(path)
+        try:
+            score = _parse(path)
+        except Exception as error:  # music21 raises many kinds on odd files: try another
+            logger.debug("%s: skipped (%s)", path, error)
+            continue
         if parts is None or len(score.parts) == parts:
             return path, score
     raise RuntimeError(f"no {parts}-part score found in {collection!r}")

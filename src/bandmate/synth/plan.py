@@ -97,6 +97,9 @@ def plan_song(rng: np.random.Generator, min_seconds: float, style: Style | None 
     style = style or STYLES[int(rng.integers(len(STYLES)))]
     meter = METERS[pick_weighted(rng, style.meters)]
     tempo = float(rng.integers(style.tempo_bpm[0], style.tempo_bpm[1] + 1))
+    if len(meter.pulses) > 1 and meter.pulses[1] - meter.pulses[0] == 6:
+        # Compound meters: the style's tempo is the dotted-quarter pulse; MIDI counts quarters.
+        tempo = float(min(round(tempo * 1.5), 180))
     key = choose_key(rng, style.modes)
     swing = float(rng.uniform(*style.swing)) if meter.name in ("4/4", "3/4", "2/4") else 0.0
     per_bar = 2 if meter.beats_per_bar >= 4 and tempo < 100 and rng.random() < 0.3 else 1
