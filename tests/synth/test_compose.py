@@ -98,6 +98,11 @@ def test_levelled_stems_never_clip_and_sum_exactly() -> None:
     stems = [rng.normal(0, scale, (1, 8000)).astype(np.float32) for scale in (0.1, 0.5, 2.0)]
     levelled = level_stems(stems, [0.0, 3.0, -3.0], 8000)
     assert np.abs(np.sum(levelled, axis=0)).max() <= MIX_PEAK + 1e-6
+    assert max(np.abs(w).max() for w in levelled) <= MIX_PEAK + 1e-6
+    clicks = np.zeros((1, 8000), np.float32)
+    clicks[0, ::400] = 1.0  # a high crest factor: peaks far above the level's RMS
+    cancel = level_stems([clicks, -clicks], [0.0, 0.0], 8000)  # the mix is silent
+    assert max(np.abs(w).max() for w in cancel) <= MIX_PEAK + 1e-6
     ints = [quantize(w) for w in levelled]
     mix = integer_mix(ints)
     assert np.array_equal(mix.astype(np.int32), np.sum([i.astype(np.int32) for i in ints], 0))
