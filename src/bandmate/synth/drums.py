@@ -48,6 +48,12 @@ GROOVES_4_4: dict[str, dict[int, str]] = {
         SIDE_STICK: "........x.......",
         CLOSED_HAT: "o.o.o.o.o.o.o.o.",
     },
+    "shuffle": {
+        KICK: "x.....o.x.......",
+        SNARE: "....x.......x...",
+        CLOSED_HAT: "x.o.x.o.x.o.x.o.",
+    },
+    "metal": {KICK: "xoxoxoxoxoxoxoxo", SNARE: "....x.......x...", RIDE: "x...x...x...x..."},
     "bossa": {
         KICK: "x..ox..ox..ox..o",
         SIDE_STICK: "x..o..o...o..o..",

@@ -77,11 +77,11 @@ def choose_key(rng: np.random.Generator, modes: tuple[str, ...]) -> Key:
 
 
 def section_chords(
-    rng: np.random.Generator, key: Key, bars: int, per_bar: int, sevenths: float
+    rng: np.random.Generator, key: Key, bars: int, per_bar: int, style: Style
 ) -> list[tuple[Chord, ...]]:
-    """Chords of one section: a progression of the key's mode, looped over its bars."""
-    degrees = pick(rng, PROGRESSIONS[key.mode])
-    seventh = bool(rng.random() < sevenths)
+    """Chords of one section: a progression of the style (or the key's mode), looped."""
+    degrees = pick(rng, style.progressions or PROGRESSIONS[key.mode])
+    seventh = bool(rng.random() < style.sevenths)
     steps = [key.chord(degrees[i % len(degrees)], seventh) for i in range(bars * per_bar)]
     return [tuple(steps[b * per_bar : (b + 1) * per_bar]) for b in range(bars)]
 
@@ -102,8 +102,10 @@ def plan_song(rng: np.random.Generator, min_seconds: float, style: Style | None 
         tempo = float(min(round(tempo * 1.5), 180))
     key = choose_key(rng, style.modes)
     swing = float(rng.uniform(*style.swing)) if meter.name in ("4/4", "3/4", "2/4") else 0.0
-    per_bar = 2 if meter.beats_per_bar >= 4 and tempo < 100 and rng.random() < 0.3 else 1
-    form = pick(rng, FORMS)
+    # Slow songs sometimes change chords twice a bar (not a style with its own bar-by-bar form).
+    fast_changes = not style.progressions and meter.beats_per_bar >= 4 and tempo < 100
+    per_bar = 2 if fast_changes and rng.random() < 0.3 else 1
+    form = pick(rng, style.forms or FORMS)
     chords_of: dict[str, list[tuple[Chord, ...]]] = {}
     bars: list[Bar] = []
     seconds_per_bar = meter.beats_per_bar * 60.0 / tempo
@@ -111,7 +113,7 @@ def plan_song(rng: np.random.Generator, min_seconds: float, style: Style | None 
         for name, count in form:
             # Repeated sections reuse their chords, as songs do.
             if name not in chords_of or len(chords_of[name]) != count:
-                chords_of[name] = section_chords(rng, key, count, per_bar, style.sevenths)
+                chords_of[name] = section_chords(rng, key, count, per_bar, style)
             for i, chords in enumerate(chords_of[name]):
                 bars.append(Bar(name, chords, i == 0, i == count - 1))
     return SongPlan(key, meter, tempo, style, swing, tuple(bars))
