@@ -30,6 +30,7 @@ def lead_label(program: int, rng: np.random.Generator) -> str:
 
 
 def lead_range(program: int, label: str) -> tuple[int, int]:
+    """(low, high) MIDI pitches a lead of this program or singer plays in."""
     if label in SINGER_RANGE:
         return SINGER_RANGE[label]
     return FAMILY_RANGE.get(program // 8, (60, 84))

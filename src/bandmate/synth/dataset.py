@@ -24,6 +24,7 @@ import numpy as np
 
 from bandmate import __version__
 from bandmate.data.audio import write_wav
+from bandmate.data.roles import role_of
 from bandmate.errors import BandmateError
 from bandmate.io import atomic_write_text
 from bandmate.synth.band import band_song
@@ -63,6 +64,7 @@ class SynthSettings:
     soundfont: str | None = None  # None: TimGM6mb.sf2 from pretty_midi
 
     def validate(self) -> None:
+        """Raise `BandmateError` (one line, naming the option) for unusable settings."""
         known = ("band", "chorale", "folk")
         if self.songs < 1:
             raise BandmateError(f"--songs must be at least 1, got {self.songs}")
@@ -182,6 +184,7 @@ def _manifest_entry(
             "midi": rel(paths.stem_midi(n)),
             "part": part.name,
             "instrument": part.label,
+            "role": role_of(part.label).value,
             "program": part.program,
             "is_drum": part.is_drum,
             "notes": len(part.notes),

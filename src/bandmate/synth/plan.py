@@ -67,12 +67,14 @@ def pick(rng: np.random.Generator, items: Sequence[T]) -> T:
 
 
 def pick_weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
+    """One name, with probability proportional to its weight (names sorted first)."""
     names = sorted(weights)
     p = np.array([weights[n] for n in names], dtype=np.float64)
     return names[int(rng.choice(len(names), p=p / p.sum()))]
 
 
 def choose_key(rng: np.random.Generator, modes: tuple[str, ...]) -> Key:
+    """Any of the 12 tonics, in one of `modes`."""
     return Key(tonic=int(rng.integers(12)), mode=pick(rng, modes))
 
 

@@ -31,6 +31,7 @@ def default_soundfont() -> Path:
 
 @functools.cache
 def soundfont_sha256(path: str) -> str:
+    """Checksum of a SoundFont file, for the manifest."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
