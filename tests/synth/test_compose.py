@@ -13,10 +13,10 @@ from bandmate.synth.bass import bass_part
 from bandmate.synth.harmony import voicing
 from bandmate.synth.humanize import TICKS_PER_BEAT, perform, swing_beat
 from bandmate.synth.mixing import MIX_PEAK, integer_mix, level_stems, quantize
-from bandmate.synth.plan import plan_song
+from bandmate.synth.plan import draw_tempo, plan_song
 from bandmate.synth.score import BeatNote
 from bandmate.synth.styles import STYLE_BY_NAME
-from bandmate.synth.theory import Key, meter_of
+from bandmate.synth.theory import METERS, Key, meter_of
 
 
 def test_diatonic_chords() -> None:
@@ -29,6 +29,14 @@ def test_meter_of_unknown_signature_gets_a_grid() -> None:
     assert meter_of("2/2", 4.0).name == "4/4"
     odd = meter_of("11/8", 5.5)
     assert odd.steps_per_bar == 22 and odd.pulses[0] == 0
+
+
+def test_tempo_counts_the_felt_pulse() -> None:
+    rng = np.random.default_rng(0)
+    compound = [draw_tempo(rng, 90, 160, METERS["6/8"]) for _ in range(200)]
+    simple = [draw_tempo(rng, 90, 160, METERS["4/4"]) for _ in range(200)]
+    assert 135 <= min(compound) and max(compound) <= 180 and len(set(compound)) > 10
+    assert 90 <= min(simple) and max(simple) <= 160 and len(set(simple)) > 30
 
 
 def test_voicing_leads_smoothly() -> None:

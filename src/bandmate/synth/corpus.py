@@ -21,7 +21,7 @@ import numpy as np
 from bandmate.data.roles import gm_label
 from bandmate.synth.band import arrange, lead_label, lead_range
 from bandmate.synth.humanize import perform
-from bandmate.synth.plan import Bar, SongPlan, pick
+from bandmate.synth.plan import Bar, SongPlan, draw_tempo, pick
 from bandmate.synth.score import BeatNote, Part, Score
 from bandmate.synth.styles import STYLE_BY_NAME
 from bandmate.synth.theory import Chord, Key, Meter, meter_of
@@ -196,9 +196,7 @@ def folk_song(rng: np.random.Generator, duration_s: float, title: str) -> Score:
     """A folk tune as the lead, with drums, bass and chords arranged to fit it."""
     path, score = _pick_parsed("ryansMammoth", rng, parts=None)
     tune, meter, tune_b = _tune(score.parts[0] if score.parts else score)
-    tempo = float(rng.integers(80, 161))
-    if len(meter.pulses) > 1 and meter.pulses[1] - meter.pulses[0] == 6:
-        tempo = float(min(round(tempo * 1.5), 180))  # jigs: the tempo is the dotted quarter
+    tempo = draw_tempo(rng, 80, 160, meter)  # jigs count dotted quarters
     until_b = duration_s * tempo / 60.0
     melody = _loop(tune, tune_b, until_b)
     key = _key_of(score)

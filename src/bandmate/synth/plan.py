@@ -73,6 +73,18 @@ def pick_weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
     return names[int(rng.choice(len(names), p=p / p.sum()))]
 
 
+def draw_tempo(rng: np.random.Generator, low: int, high: int, meter: Meter) -> float:
+    """A quarter-note tempo in [low, high] BPM.
+
+    In compound meters (6/8, 12/8, 9/8) the range is that of the felt dotted-quarter
+    pulse, kept at most 120 so that the quarter-note tempo stays at most 180.
+    """
+    if len(meter.pulses) > 1 and meter.pulses[1] - meter.pulses[0] == 6:
+        high = min(high, 120)
+        return float(round(int(rng.integers(min(low, high), high + 1)) * 1.5))
+    return float(rng.integers(low, high + 1))
+
+
 def choose_key(rng: np.random.Generator, modes: tuple[str, ...]) -> Key:
     """Any of the 12 tonics, in one of `modes`."""
     return Key(tonic=int(rng.integers(12)), mode=pick(rng, modes))
@@ -98,10 +110,7 @@ def plan_song(rng: np.random.Generator, min_seconds: float, style: Style | None 
     """
     style = style or STYLES[int(rng.integers(len(STYLES)))]
     meter = METERS[pick_weighted(rng, style.meters)]
-    tempo = float(rng.integers(style.tempo_bpm[0], style.tempo_bpm[1] + 1))
-    if len(meter.pulses) > 1 and meter.pulses[1] - meter.pulses[0] == 6:
-        # Compound meters: the style's tempo is the dotted-quarter pulse; MIDI counts quarters.
-        tempo = float(min(round(tempo * 1.5), 180))
+    tempo = draw_tempo(rng, *style.tempo_bpm, meter)
     key = choose_key(rng, style.modes)
     swing = float(rng.uniform(*style.swing)) if meter.name in ("4/4", "3/4", "2/4") else 0.0
     # Slow songs sometimes change chords twice a bar (not a style with its own bar-by-bar form).
