@@ -78,8 +78,7 @@ def hf_runner(
                 encoder,
                 do_sample=True,
                 top_k=0,
-                max_new_tokens=steps,
-                min_new_tokens=steps,
+                max_new_tokens=steps,  # the mask allows EOS only at the last position
                 logits_processor=LogitsProcessorList([Constrain(), TopKLogitsWarper(250)]),
                 **extra,
             )
