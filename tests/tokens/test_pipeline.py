@@ -20,6 +20,8 @@ from bandmate.tokens.config import SemanticConfig, TokenizeConfig
 from bandmate.tokens.layout import layout_from_manifest
 from bandmate.tokens.semantic import load_semantic
 from bandmate.tokens.shards import load_split, read_manifest
+from bandmate.train.config import DataConfig
+from bandmate.train.data import make_batch, open_token_data
 from tests.tokens.conftest import write_song
 
 SONGS = ("Alpha_One", "Beta_Two", "Gamma_Three", "Delta_Four")
@@ -138,6 +140,15 @@ def test_rerun_with_another_config_is_refused(tmp_path: Path, dataset: Path, enc
         )
 
 
+def test_a_folder_that_is_not_a_token_directory_is_left_alone(
+    tmp_path: Path, dataset: Path, encodec_dir: Path
+):
+    (tmp_path / "mine.txt").write_text("keep")
+    with pytest.raises(BandmateError, match="not empty and not a token directory"):
+        pipeline.tokenize_dataset(make_config(dataset, encodec_dir), tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
 def test_silent_and_broken_songs_are_skipped_and_counted(
     tmp_path: Path, dataset: Path, encodec_dir: Path
 ):
@@ -214,3 +225,17 @@ def test_sigkilled_cli_run_resumes_to_the_same_shards(
     assert len(list(out.glob(".work/*/*.npz"))) < 8  # killed part-way
     pipeline.tokenize_dataset(config, out)
     assert read_all(out) == read_all(tmp_path / "clean")
+
+
+def test_synth_dataset_tokens_feed_training(tmp_path: Path, encodec_dir: Path):
+    """`bandmate synth` -> `bandmate tokenize` (offline semantic tokens) -> training batches."""
+    synth = ["synth", "--out", str(tmp_path / "synth"), "--songs", "4", "--seed", "0"]
+    assert main([*synth, "--clip-seconds", "4", "--jobs", "1", "--no-progress"]) == 0
+    config = replace(
+        make_config(tmp_path / "synth", encodec_dir), preset="bass-to-all", splits=("train",)
+    )
+    manifest = pipeline.tokenize_dataset(config, tmp_path / "tok")
+    assert manifest["splits"]["train"]["clips"] > 0
+    data = open_token_data(DataConfig(tokens=str(tmp_path / "tok")))
+    batch = make_batch(data, data.train, np.arange(len(data.train)))
+    assert batch["decoder_target_tokens"].shape == (len(data.train), data.target_length)

@@ -108,3 +108,10 @@ def test_w2v_bert_tokenizer_gives_500_ids_for_10_s(tmp_path: Path, w2v_bert_dir:
 def test_missing_state_is_a_data_error(tmp_path: Path):
     with pytest.raises(DataError, match="no semantic tokenizer state"):
         load_semantic(tmp_path)
+
+
+def test_missing_w2v_bert_model_is_a_user_error(tmp_path: Path):
+    with pytest.raises(BandmateError, match="cannot load"):
+        build_features({"kind": "w2v-bert", "model": str(tmp_path / "absent"), "layer": 7})
+    with pytest.raises(BandmateError, match="unknown semantic features"):
+        build_features({"kind": "mert"})

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bandmate.data.audio import resample
 from bandmate.data.clips import Clip, ClipConfig, SkipCounter, iter_clips
 from bandmate.data.pairs import Pair
 from bandmate.errors import DataError
@@ -108,7 +109,8 @@ def tokenize_clips(
     pairs = [clip.at_rate(semantic.sample_rate_hz) for clip in clips]
     sem_in = torch.from_numpy(np.stack([exact_length(p[0], sem_samples) for p in pairs]))
     sem_out = torch.from_numpy(np.stack([exact_length(p[1], sem_samples) for p in pairs]))
-    wav = np.stack([exact_length(c.at_rate(codec.sample_rate_hz)[1], ac_samples) for c in clips])
+    targets = [resample(c.target, c.sample_rate_hz, codec.sample_rate_hz) for c in clips]
+    wav = np.stack([exact_length(t, ac_samples) for t in targets])  # only targets are coded
     ids = semantic.encode(torch.cat([sem_in, sem_out]))  # [2N, F_sem]
     codes = codec.encode(torch.from_numpy(wav))  # [N, K, F]
     if ids.shape[1] < frames.semantic or codes.shape[2] < frames.acoustic:

@@ -28,7 +28,7 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from bandmate.config import from_dict, save_config, to_dict
+from bandmate.config import save_config, to_dict
 from bandmate.data.clips import SkipCounter, iter_clips
 from bandmate.data.datasets import scan_dataset
 from bandmate.data.pairs import Pair, build_pair, resolve_spec
@@ -76,7 +76,9 @@ class Plan:
     skipped_songs: dict[str, str]  # song id -> reason
 
 
-def tokenize_dataset(config: TokenizeConfig, out: str | Path, progress: bool = False) -> dict:
+def tokenize_dataset(
+    config: TokenizeConfig, out: str | Path, progress: bool = False
+) -> dict[str, Any]:
     """Tokenize a dataset into a token directory (see the module docstring).
 
     Returns:
@@ -126,17 +128,10 @@ def check_output(out: Path, config: TokenizeConfig) -> None:
                 f"{', '.join(changed) or 'its keys'}); use a new --out or delete it"
             )
         return
+    if out.is_dir() and any(out.iterdir()):
+        raise BandmateError(f"{out}: not empty and not a token directory; choose a new --out")
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, path)
-
-
-def load_saved_config(out: str | Path) -> TokenizeConfig:
-    """The config a token directory was made with."""
-    path = Path(out) / CONFIG_FILE
-    try:
-        return from_dict(TokenizeConfig, yaml.safe_load(path.read_text()), str(path))
-    except FileNotFoundError:
-        raise DataError(path, "no tokenize config here") from None
 
 
 def plan_pairs(config: TokenizeConfig) -> Plan:
@@ -198,9 +193,8 @@ def prepare_semantic(
     )
     if (folder / STATE_JSON).exists():
         return load_semantic(folder, features)
-    bar = tqdm(
-        total=config.semantic.fit_max_clips, desc="fit k-means", unit="clip", disable=not progress
-    )
+    # No total: how many clips pass the silence check is only known after reading them.
+    bar = tqdm(desc="fit k-means", unit="clip", disable=not progress)
     seen = Counter[str]()
 
     def on_clip() -> None:
