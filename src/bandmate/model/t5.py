@@ -241,12 +241,22 @@ def compute_dtype(x: Tensor) -> torch.dtype:
     return x.dtype
 
 
+def aligned(mask: Tensor, multiple: int = 16) -> Tensor:
+    """The same mask stored with a last-dimension stride that is a multiple of 16.
+
+    SDPA's memory-efficient CUDA kernel wants aligned mask rows and otherwise pads a
+    copy of the mask itself, in every layer; padding once per stack avoids that.
+    """
+    pad = -mask.shape[-1] % multiple
+    return F.pad(mask, (0, pad))[..., : mask.shape[-1]] if pad else mask
+
+
 def padding_mask(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:
     """Bool/int [B, L_s] (1 = token) -> additive [B, 1, 1, L_s] (-inf at padding)."""
     if attention_mask is None:
         return None
     mask = torch.zeros(attention_mask.shape, dtype=dtype, device=attention_mask.device)
-    return mask.masked_fill(attention_mask == 0, float("-inf"))[:, None, None, :]
+    return aligned(mask.masked_fill(attention_mask == 0, float("-inf"))[:, None, None, :])
 
 
 class T5(nn.Module):
@@ -314,6 +324,7 @@ class T5(nn.Module):
         mask = padding_mask(attention_mask, dtype)
         if mask is not None:
             bias = bias + mask
+        bias = aligned(bias)
         for layer in self.encoder_blocks:
             x = layer(x, bias)
         return EncoderMemory(self.dropout(self.encoder_norm(x)), mask)
@@ -336,7 +347,7 @@ class T5(nn.Module):
         """Teacher-forced decoder: tokens [B, L] / [B, S, L] -> logits [B, L, V] / [B, S, L, V]."""
         x = self.dropout(self.embed_decoder(tokens))
         pos = torch.arange(x.shape[1], device=x.device)
-        bias = self.decoder_bias(pos, pos).to(compute_dtype(x))  # [1, H, L, L], causal
+        bias = aligned(self.decoder_bias(pos, pos).to(compute_dtype(x)))  # [1, H, L, L], causal
         for layer in self.decoder_blocks:
             x = layer(x, bias, memory.hidden, memory.mask)
         return self.head(self.dropout(self.decoder_norm(x)))
