@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	# torch first, pinned to the CPU build that lies on disk (a range would pull a CUDA build).
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# tinysoundfont renders `bandmate synth`; --no-deps because it requires pyaudio (live
+	# playback only), which does not build without portaudio. So it is not in pyproject.
+	$(BIN)/python -m pip install --quiet --no-deps tinysoundfont==0.3.7
 	touch $(STAMP)
 
 demo: $(STAMP)

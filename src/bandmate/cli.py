@@ -44,10 +44,69 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-# Each entry registers one subcommand; stages add theirs here.
+def add_generate_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.generate.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "generate",
+        help="generate the accompaniment of a recording",
+        description="Write accompaniment.wav, mix.wav and generation.json "
+        "for an input recording (or each file of a folder).",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_tokenize_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.tokens.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "tokenize",
+        help="turn a dataset into token shards (semantic ids + codec codes)",
+        description="Pairs -> clips -> tokens for a whole dataset: fits the semantic "
+        "tokenizer on the input clips, encodes targets with the acoustic codec, and writes "
+        "memory-mappable shards with a manifest. Resumable: rerun the same command.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_evaluate_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.evaluate.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "evaluate",
+        help="metrics and an HTML report of a checkpoint on held-out clips",
+        description="Generate for test clips and measure token accuracy, outcome classes "
+        "(music/silence/noise) and fit to the input against the original and a shuffled "
+        "accompaniment; writes metrics.json, clips.csv, examples.json and index.html.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_synth_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.synth.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "synth",
+        help="render a multitrack dataset from MIDI (MedleyDB layout), offline",
+        description="Render N songs (procedural bands, Bach chorales, folk tunes) with a "
+        "General MIDI SoundFont, one stem per instrument, plus the MIDI of every stem and a "
+        "manifest. Same seed, same bytes.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+# Each entry registers one subcommand, in pipeline order; stages add theirs here.
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_synth_command,
     add_pairs_command,
+    add_tokenize_command,
     add_train_command,
+    add_generate_command,
+    add_evaluate_command,
 )
 
 

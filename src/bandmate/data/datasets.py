@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from bandmate.data.folder import scan_folder
 from bandmate.data.medleydb import scan_medleydb
+from bandmate.data.moisesdb import scan_moisesdb
+from bandmate.data.musdb import scan_musdb
+from bandmate.data.slakh import scan_slakh
 from bandmate.data.songs import Skipped, Song
 from bandmate.errors import BandmateError
 
@@ -13,6 +17,10 @@ Scanner = Callable[[str | Path], tuple[list[Song], list[Skipped]]]
 
 READERS: dict[str, Scanner] = {
     "medleydb": scan_medleydb,
+    "slakh": scan_slakh,
+    "musdb": scan_musdb,
+    "moisesdb": scan_moisesdb,
+    "folder": scan_folder,
 }
 
 

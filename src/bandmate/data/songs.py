@@ -21,12 +21,19 @@ class Stem:
         instruments: instrument labels; more than one when the stem mixes instruments.
         path: where its audio is (or would be; metadata-only scans don't check).
         rendered: False for a stem a dataset lists without audio (Slakh's unrendered sources).
+        extra_paths: further files summed into this stem (MoisesDB keeps a stem in parts).
     """
 
     name: str
     instruments: tuple[str, ...]
     path: Path
     rendered: bool = True
+    extra_paths: tuple[Path, ...] = ()
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every audio file of the stem (their sum is the stem)."""
+        return (self.path, *self.extra_paths)
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -34,13 +34,14 @@ TOKENIZER_DIR = "tokenizer"
 
 
 def tokenizer_files(manifest: dict[str, Any], tokens_root: Path) -> list[str]:
-    """Relative paths of files the manifest's `semantic`/`codec` entries name in the token dir."""
+    """Relative paths of the files and folders (e.g. the semantic tokenizer's state folder)
+    that the manifest's `semantic`/`codec` entries name in the token dir."""
     found: list[str] = []
     for section in ("semantic", "codec"):
         entry = manifest.get(section)
         values = entry.values() if isinstance(entry, dict) else []
         for value in values:
-            if isinstance(value, str) and value and (tokens_root / value).is_file():
+            if isinstance(value, str) and value and (tokens_root / value).exists():
                 found.append(value)
     return found
 
@@ -82,9 +83,12 @@ def save_model(
         atomic_write_text(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
         if tokens_root is not None:
             for rel in tokenizer_files(manifest, Path(tokens_root)):
-                target = directory / TOKENIZER_DIR / rel
+                source, target = Path(tokens_root) / rel, directory / TOKENIZER_DIR / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(Path(tokens_root) / rel, target)
+                if source.is_dir():
+                    shutil.copytree(source, target, dirs_exist_ok=True)
+                else:
+                    shutil.copy2(source, target)
 
 
 def read_model_json(directory: str | Path) -> dict[str, Any]:

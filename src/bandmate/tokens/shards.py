@@ -7,6 +7,15 @@ Layout of a token directory (format `bandmate-tokens/1`):
     DIR/<split>/target_semantic.npy   int16 [N, F_sem]    semantic ids of the target
     DIR/<split>/target_acoustic.npy   int16 [N, K, F_ac]  codec codes of the target
     DIR/<split>/clips.jsonl           one JSON line per clip: song, start_s
+    DIR/semantic.json                 semantic tokenizer settings (`bandmate tokenize`)
+    DIR/centroids.safetensors         its k-means state (load_semantic(DIR) rebuilds it)
+    DIR/config.yaml                   the resolved tokenize config
+
+manifest.json keys written by `bandmate tokenize`: `codec` {spec, sample_rate_hz,
+frame_rate_hz, num_codebooks, codebook_size}, `semantic` {spec, state, centroids,
+vocab_size, sample_rate_hz, frame_rate_hz}, `frames` {semantic, acoustic}, `dataset`,
+`root`, `preset`, `pair` {input, target}, `clip_seconds`, `splits` {name: {songs, clips,
+hours}}, `skipped` {songs: {id: reason}, clips: {reason: count}}, `checksums`.
 
 Ids here are raw (cluster index, codebook entry); `layout.py` turns them into model ids.
 """

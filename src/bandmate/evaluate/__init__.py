@@ -1,0 +1,1 @@
+"""Evaluation: outcome classes, fit to the input, token accuracy, the report and listening tests."""

@@ -1,0 +1,57 @@
+"""`bandmate evaluate`: metrics and an HTML report for a checkpoint on its test split."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bandmate.errors import BandmateError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", help="checkpoint directory")
+    parser.add_argument("--data", help="dataset root (the layout the checkpoint was trained on)")
+    parser.add_argument("--out", help="report folder (metrics.json, clips.csv, index.html)")
+    parser.add_argument(
+        "--clips", type=int, default=108, help="test clips to generate for (the thesis judged 108)"
+    )
+    parser.add_argument("--dataset", help="dataset layout of --data (default: the checkpoint's)")
+    parser.add_argument(
+        "--split",
+        default="test",
+        choices=("train", "valid", "test"),
+        help="split to evaluate on (never train for reported figures)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=250)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="REPORT",
+        help="print (and with --out write) a side-by-side table of reports",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.compare:
+        from bandmate.evaluate.compare import write_comparison
+
+        print(write_comparison(args.compare, args.out), end="")
+        return 0
+    if not (args.checkpoint and args.data and args.out):
+        raise BandmateError("give --checkpoint, --data and --out (or --compare REPORT ...)")
+    if args.clips < 2:
+        raise BandmateError("--clips must be at least 2")
+    from bandmate.evaluate.run import EvaluateConfig, evaluate
+    from bandmate.generate.accompanist import GenerateConfig
+    from bandmate.generate.sampling import SamplingConfig
+
+    generate = GenerateConfig(SamplingConfig(args.temperature, args.top_k), seed=args.seed)
+    config = EvaluateConfig(args.clips, args.dataset, args.split, generate)
+    metrics = evaluate(args.checkpoint, args.data, args.out, config, args.device)
+    keys = ("token_accuracy", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
+    print(json.dumps({k: metrics.get(k) for k in keys}))
+    print(f"report: {args.out}/index.html")
+    return 0

@@ -1,0 +1,88 @@
+"""Fit of an accompaniment to its input (DESIGN.md §4), normalised by two baselines.
+
+    fit = (s(generated, input) - s(shuffled, input)) / (s(original, input) - s(shuffled, input))
+
+so that another song's accompaniment (shuffled) scores 0 and the true one scores 1.
+- `fit/chroma`: s = mean cosine of time-aligned chroma frames (do they play in one key
+  and follow the same chords?), over frames where both signals are active;
+- `fit/rhythm`: s = the peak normalised cross-correlation of the two onset-strength
+  envelopes within ±70 ms (do their onsets coincide?).
+The normalised fit is computed from similarities averaged over all clips of a run: a
+single clip's denominator can be near zero, which makes per-clip ratios meaningless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import librosa
+import numpy as np
+
+from bandmate.data.audio import resample
+
+ANALYSIS_RATE_HZ = 22050
+HOP = 512
+MAX_LAG_S = 0.07
+
+
+def _align(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = min(a.shape[-1], b.shape[-1])
+    return a[..., :n], b[..., :n]
+
+
+def _prepare(wav: np.ndarray, sample_rate_hz: int) -> np.ndarray:
+    return resample(np.asarray(wav, dtype=np.float32), sample_rate_hz, ANALYSIS_RATE_HZ)
+
+
+def chroma_similarity(a: np.ndarray, b: np.ndarray, sample_rate_hz: int) -> float:
+    """Mean cosine between time-aligned chroma frames of two mono clips [S] (0 if none)."""
+    ca, cb = (
+        librosa.feature.chroma_cqt(
+            y=_prepare(x, sample_rate_hz), sr=ANALYSIS_RATE_HZ, hop_length=HOP
+        )
+        for x in (a, b)
+    )
+    ra, rb = (librosa.feature.rms(y=_prepare(x, sample_rate_hz), hop_length=HOP)[0] for x in (a, b))
+    ca, cb = _align(ca, cb)
+    ra, rb = _align(ra, rb)
+    n = min(ca.shape[1], ra.size)
+    active = (ra[:n] > 1e-3) & (rb[:n] > 1e-3)
+    if not active.any():
+        return 0.0
+    ca, cb = ca[:, :n][:, active], cb[:, :n][:, active]
+    cos = (ca * cb).sum(0) / np.maximum(
+        np.linalg.norm(ca, axis=0) * np.linalg.norm(cb, axis=0), 1e-9
+    )
+    return float(cos.mean())
+
+
+def rhythm_similarity(a: np.ndarray, b: np.ndarray, sample_rate_hz: int) -> float:
+    """Peak normalised cross-correlation of onset envelopes within ±70 ms, in [-1, 1]."""
+    ea, eb = (
+        librosa.onset.onset_strength(
+            y=_prepare(x, sample_rate_hz), sr=ANALYSIS_RATE_HZ, hop_length=HOP
+        )
+        for x in (a, b)
+    )
+    ea, eb = _align(ea, eb)
+    ea, eb = ea - ea.mean(), eb - eb.mean()
+    norm = float(np.linalg.norm(ea) * np.linalg.norm(eb))
+    if norm == 0.0:
+        return 0.0
+    max_lag = int(MAX_LAG_S * ANALYSIS_RATE_HZ / HOP)
+    best = max(
+        float(np.dot(ea[max(0, k) : ea.size + min(0, k)], eb[max(0, -k) : eb.size - max(0, k)]))
+        for k in range(-max_lag, max_lag + 1)
+    )
+    return best / norm
+
+
+def normalized_fit(
+    generated: Sequence[float], original: Sequence[float], shuffled: Sequence[float]
+) -> float:
+    """(mean gen - mean shuffled) / (mean original - mean shuffled); NaN if undefined."""
+    gen, orig, shuf = (
+        float(np.mean(x)) if len(x) else float("nan") for x in (generated, original, shuffled)
+    )
+    span = orig - shuf
+    return (gen - shuf) / span if abs(span) > 1e-6 else float("nan")

@@ -1,0 +1,127 @@
+"""Outcome class of a generated clip: music, silence or noise (DESIGN.md §4).
+
+Automates the thesis's manual labels. Under-trained models produce a dense noisy
+texture or a held drone with a few clicks; neither is an accompaniment. So "music"
+needs one of two kinds of structure, measured with librosa:
+
+- melodic/harmonic: tonal frames (chroma concentrated on few pitch classes) whose
+  pitch content moves (the dominant chroma changes between notes), with note onsets;
+- rhythmic: many onsets that recur periodically (a strong peak in the autocorrelation
+  of the onset envelope at a musical lag, 0.2-2 s).
+
+Thresholds were calibrated on known cases (tests/evaluate/test_outcome.py): rendered
+accompaniments and synthetic note sequences/drum patterns are music, white/pink noise,
+noise textures and drones are noise, near-zero signals are silence.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import librosa
+import numpy as np
+
+from bandmate.data.audio import resample, rms_db
+
+Outcome = Literal["music", "silence", "noise"]
+ANALYSIS_RATE_HZ = 22050
+HOP = 512  # ~23 ms frames
+
+SILENCE_DB = -50.0  # whole-clip RMS below this is silence
+TONAL_PEAK = 0.40  # chroma frame's max share above this counts as tonal (flat noise ~0.12)
+MIN_TONAL_SHARE = 0.35  # share of active frames that must be tonal for melodic music
+MIN_PITCH_CHANGES_PER_S = 0.4  # dominant pitch-class changes per second (a drone has ~0)
+MIN_ONSETS_PER_S = 0.5  # note starts per second for melodic music
+MIN_RHYTHM_ONSETS_PER_S = 1.5  # onsets per second for rhythmic music
+MIN_PERIODICITY = 0.35  # onset-envelope autocorrelation peak for rhythmic music
+MAX_FLATNESS = 0.40  # median spectral flatness above this is noise (white ~0.55, kits ~0.3)
+
+
+@dataclass(frozen=True)
+class OutcomeFeatures:
+    """The measurements behind one outcome decision (kept for the report)."""
+
+    rms_db: float
+    flatness: float  # median spectral flatness of active frames (white noise ~0.5+)
+    tonal_share: float  # share of active frames whose chroma is concentrated
+    pitch_changes_per_s: float  # changes of the dominant pitch class among tonal frames
+    onsets_per_s: float
+    periodicity: float  # autocorrelation peak of the onset envelope at 0.2-2 s lags
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: float(v) for k, v in asdict(self).items()}
+
+
+def _periodicity(envelope: np.ndarray, frame_rate_hz: float) -> float:
+    env = envelope - envelope.mean()
+    if env.size < 8 or not np.any(env):
+        return 0.0
+    ac = np.correlate(env, env, mode="full")[env.size - 1 :]
+    ac = ac / ac[0]
+    low, high = int(0.2 * frame_rate_hz), min(int(2.0 * frame_rate_hz), ac.size - 1)
+    return float(ac[low:high].max()) if high > low else 0.0
+
+
+def _pitch_features(wav: np.ndarray, active: np.ndarray, seconds: float) -> tuple[float, float]:
+    chroma = librosa.feature.chroma_stft(y=wav, sr=ANALYSIS_RATE_HZ, hop_length=HOP)
+    n = min(chroma.shape[1], active.size)
+    chroma, active = chroma[:, :n], active[:n]
+    share = chroma.max(axis=0) / np.maximum(chroma.sum(axis=0), 1e-9)
+    tonal = (share > TONAL_PEAK) & active
+    tonal_share = float(tonal.sum() / max(active.sum(), 1))
+    dominant = chroma.argmax(axis=0)[tonal]
+    # Smooth over single-frame flicker: a change counts when it holds for 3 frames.
+    runs = [
+        int(d)
+        for i, d in enumerate(dominant)
+        if i + 2 < dominant.size and dominant[i + 1] == d and dominant[i + 2] == d
+    ]
+    changes = sum(1 for a, b in itertools.pairwise(runs) if a != b)
+    return tonal_share, changes / seconds
+
+
+def outcome_features(wav: np.ndarray, sample_rate_hz: int) -> OutcomeFeatures:
+    """Measure a mono clip [S] for `classify`."""
+    wav = resample(np.asarray(wav, dtype=np.float32), sample_rate_hz, ANALYSIS_RATE_HZ)
+    seconds = max(wav.size / ANALYSIS_RATE_HZ, 1e-3)
+    level = rms_db(wav)
+    if level < SILENCE_DB:
+        return OutcomeFeatures(level, 0.0, 0.0, 0.0, 0.0, 0.0)
+    frame_rms = librosa.feature.rms(y=wav, hop_length=HOP)[0]
+    active = frame_rms > 10 ** ((level - 20.0) / 20.0)
+    flat = librosa.feature.spectral_flatness(y=wav, hop_length=HOP)[0]
+    flatness = float(np.median(flat[: active.size][active[: flat.size]])) if active.any() else 1.0
+    tonal_share, changes = _pitch_features(wav, active, seconds)
+    envelope = librosa.onset.onset_strength(y=wav, sr=ANALYSIS_RATE_HZ, hop_length=HOP)
+    onsets = librosa.onset.onset_detect(
+        onset_envelope=envelope, sr=ANALYSIS_RATE_HZ, hop_length=HOP, backtrack=False
+    )
+    periodicity = _periodicity(envelope, ANALYSIS_RATE_HZ / HOP)
+    return OutcomeFeatures(
+        level, flatness, tonal_share, changes, onsets.size / seconds, periodicity
+    )
+
+
+def classify(features: OutcomeFeatures) -> Outcome:
+    """music / silence / noise from the measured features (thresholds above)."""
+    if features.rms_db < SILENCE_DB:
+        return "silence"
+    if features.flatness > MAX_FLATNESS:
+        return "noise"
+    melodic = (
+        features.tonal_share >= MIN_TONAL_SHARE
+        and features.pitch_changes_per_s >= MIN_PITCH_CHANGES_PER_S
+        and features.onsets_per_s >= MIN_ONSETS_PER_S
+    )
+    rhythmic = (
+        features.onsets_per_s >= MIN_RHYTHM_ONSETS_PER_S and features.periodicity >= MIN_PERIODICITY
+    )
+    return "music" if melodic or rhythmic else "noise"
+
+
+def classify_audio(wav: np.ndarray, sample_rate_hz: int) -> tuple[Outcome, OutcomeFeatures]:
+    """Outcome class and features of a mono clip [S]."""
+    features = outcome_features(wav, sample_rate_hz)
+    return classify(features), features

@@ -1,0 +1,242 @@
+"""`bandmate evaluate`: a checkpoint on held-out test clips -> metrics.json + index.html.
+
+For each test clip: the generated accompaniment, the original one and a shuffled one
+(another song's) are classified (music/silence/noise) and compared with the input
+(chroma and rhythm similarity); `fit/*` normalises the generated similarity between the
+two baselines (DESIGN.md §4). Token accuracy is measured with teacher forcing.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from bandmate.data.audio import peak_normalize, resample, write_wav
+from bandmate.data.clips import ClipConfig, SkipCounter
+from bandmate.data.pairs import PairSpec
+from bandmate.errors import BandmateError
+from bandmate.evaluate.accuracy import token_hits
+from bandmate.evaluate.clips import TestClip, select_clips, test_pairs
+from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_similarity
+from bandmate.evaluate.outcome import classify_audio
+from bandmate.evaluate.report import spectrogram_png, write_html, write_tables
+from bandmate.generate.accompanist import Accompanist, GenerateConfig
+
+log = logging.getLogger(__name__)
+SYSTEMS = ("generated", "original", "shuffled")
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    clips: int = 108  # test clips (the thesis listened to 108)
+    dataset: str | None = None  # default: the dataset the checkpoint's tokens came from
+    split: str = "test"
+    generate: GenerateConfig = field(default_factory=GenerateConfig)
+    spectrograms: int = 24  # examples that get a spectrogram image (all get players)
+
+
+def _spec_of(manifest: dict[str, Any]) -> PairSpec:
+    pair = manifest.get("pair") or {}
+    if not pair.get("input") or not pair.get("target"):
+        raise BandmateError("checkpoint's tokens.json names no input/target pair")
+    return PairSpec(str(pair["input"]), str(pair["target"]))
+
+
+def clip_audio(acc: Accompanist, test: TestClip, config: GenerateConfig) -> dict[str, np.ndarray]:
+    """input / original / shuffled / generated, mono at the codec's rate, same length."""
+    rate, clip = acc.codec.sample_rate_hz, test.clip
+    source, original = clip.at_rate(rate)
+    shuffled = resample(test.shuffled, clip.sample_rate_hz, rate)
+    generated, _, _ = acc.accompany(clip.input, clip.sample_rate_hz, config)
+    n = source.size
+    return {
+        "input": source,
+        "original": original[:n],
+        "shuffled": shuffled[:n],
+        "generated": np.pad(generated[0][:n], (0, max(0, n - generated.shape[1]))),
+    }
+
+
+def clip_row(audio: dict[str, np.ndarray], rate: int) -> dict[str, Any]:
+    """Outcome and similarities to the input of each system."""
+    row: dict[str, Any] = {}
+    for system in SYSTEMS:
+        row[f"outcome/{system}"], _ = classify_audio(audio[system], rate)
+        row[f"chroma/{system}"] = chroma_similarity(audio[system], audio["input"], rate)
+        row[f"rhythm/{system}"] = rhythm_similarity(audio[system], audio["input"], rate)
+    return row
+
+
+def write_example(
+    out: Path,
+    index: int,
+    test: TestClip,
+    audio: dict[str, np.ndarray],
+    rate: int,
+    row: dict[str, Any],
+    with_image: bool,
+) -> dict[str, Any]:
+    """Audio files (+ spectrogram) of one example and its examples.json record."""
+    key = f"ex{index:03d}"
+    folder = out / "audio" / key
+    files = {}
+    for name in ("generated", "original", "input", "shuffled"):
+        write_wav(folder / f"{name}.wav", peak_normalize(audio[name]), rate)
+        files[name] = f"audio/{key}/{name}.wav"
+    for system in SYSTEMS:
+        write_wav(
+            folder / f"input+{system}.wav", peak_normalize(audio["input"] + audio[system]), rate
+        )
+        files[f"input+{system}"] = f"audio/{key}/input+{system}.wav"
+    example = {
+        "id": key,
+        "song": test.clip.song_id,
+        "start_s": test.clip.start_s,
+        "shuffled_song": test.shuffled_song,
+        "outcome": row["outcome/generated"],
+        "outcome_original": row["outcome/original"],
+        "outcome_shuffled": row["outcome/shuffled"],
+        "files": files,
+    }
+    if with_image:
+        spectrogram_png(
+            folder / "spectrogram.png",
+            {k: audio[k] for k in ("input", "generated", "original")},
+            rate,
+        )
+        example["spectrogram"] = f"audio/{key}/spectrogram.png"
+    return example
+
+
+def summarize(rows: list[dict[str, Any]], hits: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    """metrics.json: the generated system's keys (DESIGN.md §3) plus both baselines."""
+
+    def system_metrics(system: str) -> dict[str, Any]:
+        counts = Counter(r[f"outcome/{system}"] for r in rows)
+        metrics: dict[str, Any] = {
+            f"outcome/{c}": counts[c] / len(rows) for c in ("music", "silence", "noise")
+        }
+        for kind in ("chroma", "rhythm"):
+            metrics[f"fit/{kind}"] = normalized_fit(
+                *[[r[f"{kind}/{s}"] for r in rows] for s in (system, "original", "shuffled")]
+            )
+            metrics[f"similarity/{kind}"] = float(np.mean([r[f"{kind}/{system}"] for r in rows]))
+        metrics["n_clips"] = len(rows)
+        return metrics
+
+    accuracy = {k: (h / n if n else float("nan")) for k, (h, n) in hits.items()}
+    return {
+        **accuracy,
+        **system_metrics("generated"),
+        "baselines": {s: system_metrics(s) for s in ("original", "shuffled")},
+    }
+
+
+def evaluate(
+    checkpoint: str | Path,
+    data: str | Path,
+    out: str | Path,
+    config: EvaluateConfig,
+    device: str = "auto",
+) -> dict[str, Any]:
+    """Run the evaluation and write the report. Returns the metrics."""
+    out = Path(out)
+    acc = Accompanist.from_checkpoint(checkpoint, device)
+    manifest = acc.manifest
+    dataset = config.dataset or manifest.get("dataset") or "medleydb"
+    pairs = test_pairs(dataset, data, _spec_of(manifest), config.split)
+    skips = SkipCounter()
+    tests = select_clips(pairs, ClipConfig(clip_seconds=acc.clip_seconds), config.clips, skips)
+    rate = acc.codec.sample_rate_hz
+    hits = {
+        k: [0, 0] for k in ("token_accuracy", "token_accuracy/semantic", "token_accuracy/acoustic")
+    }
+    rows, examples = [], []
+    for index, test in enumerate(tqdm(tests, desc="evaluate", unit="clip")):
+        for name, (h, n) in clip_hits(acc, test).items():
+            hits[name][0] += h
+            hits[name][1] += n
+        audio = clip_audio(acc, test, config.generate)
+        row = clip_row(audio, rate)
+        rows.append(
+            {"id": f"ex{index:03d}", "song": test.clip.song_id, "start_s": test.clip.start_s, **row}
+        )
+        example = write_example(out, index, test, audio, rate, row, index < config.spectrograms)
+        examples.append(
+            {
+                **example,
+                "fit/chroma": _clip_fit(row, "chroma"),
+                "fit/rhythm": _clip_fit(row, "rhythm"),
+            }
+        )
+    metrics = summarize(rows, {k: (v[0], v[1]) for k, v in hits.items()})
+    metrics["skipped_clips"] = dict(skips.counts)
+    metrics["fad"] = "skipped: no audio embedding model is available offline"
+    curves = copy_curves(Path(checkpoint), out)
+    write_tables(out, metrics, rows, examples)
+    summaries = {"generated": metrics, **metrics["baselines"]}
+    write_html(
+        out,
+        f"bandmate evaluation — {Path(checkpoint).name}",
+        summaries,
+        examples,
+        curves,
+        notes=[
+            f"{len(rows)} test clips of {len({r['song'] for r in rows})} songs from "
+            f"{data} ({dataset}, split {config.split})",
+            "fit: 0 = another song's accompaniment (shuffled), 1 = the original",
+            f"Fréchet audio distance: {metrics['fad']}",
+        ],
+    )
+    return metrics
+
+
+def clip_hits(acc: Accompanist, test: TestClip) -> dict[str, tuple[int, int]]:
+    """Token accuracy counts of one clip (its tokens made with the checkpoint's tokenizers)."""
+    sem_in, sem_out = test.clip.at_rate(acc.semantic.sample_rate_hz)
+    _, codec_out = test.clip.at_rate(acc.codec.sample_rate_hz)
+    with torch.no_grad():
+        semantic = acc.semantic.encode(torch.from_numpy(np.stack([sem_in, sem_out]))).numpy()
+        codes = acc.codec.encode(torch.from_numpy(codec_out)[None]).numpy()
+    f_sem, f_ac = acc.layout.semantic_frames, acc.layout.acoustic_frames
+    semantic = _fit_frames(semantic, f_sem)
+    codes = _fit_frames(codes, f_ac)
+    return token_hits(acc.model, acc.layout, semantic[:1], semantic[1:], codes, acc.device)
+
+
+def _fit_frames(ids: np.ndarray, frames: int) -> np.ndarray:
+    """Trim or edge-pad the last axis to `frames` (tokenizers may differ by a frame)."""
+    ids = ids[..., :frames]
+    pad = frames - ids.shape[-1]
+    return np.pad(ids, [(0, 0)] * (ids.ndim - 1) + [(0, pad)], mode="edge") if pad else ids
+
+
+def _clip_fit(row: dict[str, Any], kind: str) -> float:
+    span = row[f"{kind}/original"] - row[f"{kind}/shuffled"]
+    return (
+        (row[f"{kind}/generated"] - row[f"{kind}/shuffled"]) / span
+        if abs(span) > 1e-6
+        else float("nan")
+    )
+
+
+def copy_curves(checkpoint: Path, out: Path) -> list[str]:
+    """Training-curve PNGs found beside the checkpoint (its folder or its run folder)."""
+    found = []
+    for folder in (checkpoint, checkpoint.parent, checkpoint.parent.parent):
+        for png in sorted(folder.glob("*.png")):
+            target = out / "curves" / png.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(png, target)
+            found.append(f"curves/{png.name}")
+        if found:
+            break
+    return found

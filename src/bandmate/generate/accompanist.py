@@ -1,0 +1,180 @@
+"""The accompanist: a checkpoint's model, layout, semantic tokenizer and codec together,
+turning input audio into accompaniment audio of the same length.
+
+Letters: B batch (the candidates), S samples, F frames, K codebooks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from bandmate.data.audio import resample
+from bandmate.errors import BandmateError
+from bandmate.generate.decode import forced_prefix, generate_targets
+from bandmate.generate.sampling import SamplingConfig
+from bandmate.generate.windows import cut, stitch, window_starts
+from bandmate.model.t5 import T5
+from bandmate.tokens.interfaces import AcousticCodec, SemanticTokenizer
+from bandmate.tokens.layout import TokenLayout
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    candidates: int = 1  # accompaniments sampled per input; the best is kept
+    seed: int = 0
+    overlap_seconds: float = 2.0  # windows of long inputs overlap by this much
+
+
+@dataclass
+class Timings:
+    """Seconds spent per stage (for generation.json and the benchmark)."""
+
+    tokenize: float = 0.0
+    decode: float = 0.0
+    codec: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"tokenize_s": self.tokenize, "decode_s": self.decode, "codec_decode_s": self.codec}
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """`auto` -> cuda when available, else cpu."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class Accompanist:
+    """Model + layout + tokenizers; see `accompany`."""
+
+    def __init__(
+        self,
+        model: T5,
+        layout: TokenLayout,
+        semantic: SemanticTokenizer,
+        codec: AcousticCodec,
+        device: torch.device,
+        source: str = "",
+        manifest: dict[str, Any] | None = None,
+    ) -> None:
+        if (codec.num_codebooks, codec.codebook_size) != (
+            layout.num_codebooks,
+            layout.codebook_size,
+        ):
+            raise BandmateError(
+                f"{source or 'checkpoint'}: codec {codec.spec} has {codec.num_codebooks}x"
+                f"{codec.codebook_size} codes but the model was trained on "
+                f"{layout.num_codebooks}x{layout.codebook_size}"
+            )
+        self.model, self.layout, self.semantic, self.codec = model, layout, semantic, codec
+        self.device, self.source = device, source
+        self.manifest = manifest or {}  # the token set's manifest (preset, dataset, specs)
+
+    @classmethod
+    def from_checkpoint(cls, directory: str | Path, device: str = "auto") -> Accompanist:
+        """Load a checkpoint directory with the tokenizers it was trained with."""
+        from bandmate.model.checkpoint import load_checkpoint
+        from bandmate.tokens.codecs import load_codec
+        from bandmate.tokens.semantic import load_semantic
+
+        torch_device = pick_device(device)
+        model, layout, meta = load_checkpoint(directory, torch_device)
+        manifest = meta.get("manifest") or {}
+        codec_spec = manifest.get("codec", {}).get("spec") or manifest.get("codec_spec")
+        if not codec_spec or meta.get("tokenizer_dir") is None:
+            raise BandmateError(f"{directory}: checkpoint lacks its codec spec or tokenizer state")
+        # The manifest names the state file (or, in older token sets, its folder).
+        state = Path(meta["tokenizer_dir"]) / manifest.get("semantic", {}).get("state", "")
+        semantic = load_semantic(state if state.is_dir() else state.parent)
+        codec = load_codec(codec_spec)
+        return cls(model, layout, semantic, codec, torch_device, str(directory), manifest)
+
+    @property
+    def clip_seconds(self) -> float:
+        return self.layout.semantic_frames / self.semantic.frame_rate_hz
+
+    def overlap_seconds(self, config: GenerateConfig) -> float:
+        """The window overlap used: the configured one, at most half a clip."""
+        return min(config.overlap_seconds, self.clip_seconds / 2)
+
+    def _semantic_ids(self, wav: np.ndarray) -> np.ndarray:
+        """One window of input audio at the semantic rate -> raw ids [1, F_sem]."""
+        ids = self.semantic.encode(torch.from_numpy(wav)[None]).cpu().numpy()
+        frames = self.layout.semantic_frames
+        return np.pad(ids[:, :frames], ((0, 0), (0, max(frames - ids.shape[1], 0))), mode="edge")
+
+    def _decode_window(
+        self,
+        ids: np.ndarray,
+        forced: np.ndarray | None,
+        config: GenerateConfig,
+        generator: torch.Generator,
+    ) -> np.ndarray:
+        encoder = torch.from_numpy(self.layout.encoder_tokens(ids)).to(self.device)
+        encoder = encoder.expand(config.candidates, -1)
+        force = torch.from_numpy(forced).to(self.device) if forced is not None else None
+        targets = generate_targets(
+            self.model, self.layout, encoder, config.sampling, generator, force
+        )
+        return targets.cpu().numpy()
+
+    def accompany(
+        self, wav: np.ndarray, sample_rate_hz: int, config: GenerateConfig
+    ) -> tuple[np.ndarray, Timings, int]:
+        """Accompaniment candidates for one mono input.
+
+        Args:
+            wav: mono input [S] float32.
+            sample_rate_hz: its rate.
+            config: sampling, candidates, seed, window overlap.
+        Returns:
+            (candidates [B, S'] at the codec's rate covering the input's duration,
+             timings, number of windows).
+        """
+        timings = Timings()
+        duration = wav.size / sample_rate_hz
+        sem_rate, codec_rate = self.semantic.sample_rate_hz, self.codec.sample_rate_hz
+        source = resample(wav, sample_rate_hz, sem_rate)
+        overlap = self.overlap_seconds(config)
+        starts = window_starts(duration, self.clip_seconds, overlap)
+        generator = torch.Generator(self.device).manual_seed(config.seed)
+        out = np.zeros((config.candidates, round(duration * codec_rate)), dtype=np.float32)
+        overlap_sem = round(overlap * self.semantic.frame_rate_hz)
+        overlap_ac = round(overlap * self.codec.frame_rate_hz)
+        previous: np.ndarray | None = None
+        for index, start in enumerate(starts):
+            t0 = time.perf_counter()
+            ids = self._semantic_ids(
+                cut(source, round(start * sem_rate), round(self.clip_seconds * sem_rate))
+            )
+            t1 = time.perf_counter()
+            forced = None
+            if previous is not None and overlap_sem > 0:
+                sem, ac = self.layout.split_target(previous)
+                forced = forced_prefix(self.layout, sem[:, -overlap_sem:], ac[:, :, -overlap_ac:])
+            previous = self._decode_window(ids, forced, config, generator)
+            t2 = time.perf_counter()
+            _, codes = self.layout.split_target(previous)
+            with torch.no_grad():
+                audio = self.codec.decode(torch.from_numpy(codes)).float()
+            stitch(
+                out,
+                audio.cpu().numpy(),
+                round(start * codec_rate),
+                round(config.overlap_seconds * codec_rate) if index else 0,
+            )
+            timings.tokenize += t1 - t0
+            timings.decode += t2 - t1
+            timings.codec += time.perf_counter() - t2
+            log.debug("window %d/%d at %.1f s done", index + 1, len(starts), start)
+        return out, timings, len(starts)

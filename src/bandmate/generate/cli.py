@@ -1,0 +1,64 @@
+"""`bandmate generate INPUT --checkpoint DIR --out OUTDIR`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bandmate.errors import BandmateError
+from bandmate.generate.accompanist import GenerateConfig
+from bandmate.generate.sampling import SamplingConfig
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="an audio file (wav/flac/ogg/mp3), or a folder of them")
+    parser.add_argument("--checkpoint", required=True, help="checkpoint directory")
+    parser.add_argument(
+        "--out", required=True, help="output folder (a folder input writes OUT/<file stem>/)"
+    )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=1,
+        help="accompaniments sampled per input; the best-scoring is kept",
+    )
+    parser.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
+    parser.add_argument("--top-k", type=int, default=250, help="0 = no top-k filtering")
+    parser.add_argument("--top-p", type=float, default=0.0, help="0 = no nucleus filtering")
+    parser.add_argument("--seed", type=int, default=0, help="same seed, same output")
+    parser.add_argument(
+        "--overlap", type=float, default=2.0, help="seconds by which windows of long inputs overlap"
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bandmate.generate.run import generate_files
+
+    if args.candidates < 1:
+        raise BandmateError("--candidates must be at least 1")
+    try:
+        sampling = SamplingConfig(args.temperature, args.top_k, args.top_p)
+    except ValueError as error:
+        raise BandmateError(str(error)) from None
+    config = GenerateConfig(sampling, args.candidates, args.seed, args.overlap)
+    try:
+        reports = generate_files(args.checkpoint, args.input, args.out, config, args.device)
+    except RuntimeError as error:  # CUDA out of memory is a RuntimeError subclass
+        if "out of memory" not in str(error).lower():
+            raise
+        raise BandmateError(
+            f"out of memory on {args.device}: use fewer --candidates or --device cpu"
+        ) from None
+    for report in reports:
+        print(
+            json.dumps(
+                {
+                    "input": report["input"],
+                    "seconds": round(report["duration_s"], 2),
+                    "rtf": round(report["timings"]["real_time_factor"], 3),
+                    "outcome": report["candidates"][report["chosen_candidate"]]["outcome"],
+                }
+            )
+        )
+    return 0

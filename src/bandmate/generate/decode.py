@@ -1,0 +1,86 @@
+"""Autoregressive decoding of a target token sequence with the KV cache.
+
+Every sampled id is valid for its position (the layout's mask). Positions can be
+forced to given ids (-1 = free): long inputs use this to continue the previous window,
+whose last seconds of semantic and acoustic tokens are forced at the start of the next.
+
+Letters: B batch, S streams (1 for flatten, K for delay), T decoder steps, V vocabulary.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from bandmate.generate.sampling import SamplingConfig, sample
+from bandmate.model.t5 import T5
+from bandmate.tokens.layout import PAD_ID, TokenLayout
+
+FREE = -1  # marks a position that is sampled, not forced
+
+
+def valid_masks(layout: TokenLayout, device: torch.device) -> Tensor:
+    """Bool [T, V] (flatten) or [T, S, V] (delay): valid ids per decoder step."""
+    mask = torch.from_numpy(layout.valid_mask()).to(device)
+    return mask if layout.num_streams == 1 else mask.transpose(0, 1).contiguous()
+
+
+@torch.no_grad()
+def generate_targets(
+    model: T5,
+    layout: TokenLayout,
+    encoder_ids: Tensor,
+    sampling: SamplingConfig,
+    generator: torch.Generator | None = None,
+    forced: Tensor | None = None,
+) -> Tensor:
+    """Sample targets for a batch of inputs.
+
+    Args:
+        model: the T5 (eval mode).
+        layout: its token layout.
+        encoder_ids: [B, L_in] encoder ids (`layout.encoder_tokens`).
+        sampling: temperature / top-k / top-p.
+        generator: random stream on the model's device.
+        forced: optional [B, *target_shape] ids, FREE where the model samples.
+    Returns:
+        targets [B, *target_shape] int64 ([B, L] flatten, [B, K, T] delay).
+    """
+    batch, device = encoder_ids.shape[0], encoder_ids.device
+    steps = layout.target_steps
+    cache = model.init_cache(model.encode(encoder_ids), steps)
+    masks = valid_masks(layout, device)
+    out = torch.full((batch, *layout.target_shape), PAD_ID, dtype=torch.long, device=device)
+    token = torch.full(
+        (batch, *layout.target_shape[:-1], 1), PAD_ID, dtype=torch.long, device=device
+    )  # decoder start
+    for t in range(steps):
+        logits = model.decode_step(token, cache)[..., 0, :]  # [B, V] or [B, S, V]
+        ids = sample(logits, masks[t], sampling, generator)
+        if forced is not None:
+            ids = torch.where(forced[..., t] != FREE, forced[..., t], ids)
+        out[..., t] = ids
+        token = ids[..., None]
+    return out
+
+
+def forced_prefix(layout: TokenLayout, semantic: np.ndarray, acoustic: np.ndarray) -> np.ndarray:
+    """Targets that force the first frames of a window and leave the rest FREE.
+
+    Args:
+        semantic: raw semantic ids [B, n_sem] for the first n_sem semantic frames.
+        acoustic: raw codes [B, K, n_ac] for the first n_ac acoustic frames.
+    Returns:
+        int64 [B, *target_shape]: ids at forced positions, FREE elsewhere.
+    """
+    batch, n_sem, n_ac = semantic.shape[0], semantic.shape[1], acoustic.shape[2]
+    sem = np.zeros((batch, layout.semantic_frames), dtype=np.int64)
+    ac = np.zeros((batch, layout.num_codebooks, layout.acoustic_frames), dtype=np.int64)
+    sem[:, :n_sem], ac[:, :, :n_ac] = semantic, acoustic
+    ids = layout.target_tokens(sem, ac)
+    # The layout is positional: pushing ones through it marks where each raw token lands.
+    sem_on, ac_on = np.zeros_like(sem), np.zeros_like(ac)
+    sem_on[:, :n_sem], ac_on[:, :, :n_ac] = 1, 1
+    landed = layout.target_tokens(sem_on, ac_on) - layout.target_tokens(0 * sem, 0 * ac)
+    return np.where(landed == 1, ids, FREE)

@@ -1,0 +1,155 @@
+"""`bandmate generate`: input file(s) -> accompaniment.wav, mix.wav, generation.json.
+
+Any soundfile-readable input (wav/flac/ogg/mp3), any rate, any channel count, any length.
+The accompaniment has the input's rate and length; the mix adds it to the input with
+matched loudness (same RMS as the input's) and is scaled down if it would clip.
+With --candidates N, N accompaniments are sampled and the best is kept, by
+`score = 2 * [outcome is music] + chroma similarity + rhythm similarity` to the input.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bandmate.data.audio import peak_normalize, read_audio, resample, rms_db, to_mono, write_wav
+from bandmate.errors import BandmateError
+from bandmate.evaluate.fit import chroma_similarity, rhythm_similarity
+from bandmate.evaluate.outcome import classify_audio
+from bandmate.generate.accompanist import Accompanist, GenerateConfig
+from bandmate.io import atomic_write_text
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+SILENT_INPUT_DB = -60.0
+
+
+def candidate_score(candidate: np.ndarray, source: np.ndarray, rate: int) -> dict[str, Any]:
+    """Outcome class and fit similarities of one candidate against the input (same rate)."""
+    outcome, _ = classify_audio(candidate, rate)
+    chroma, rhythm = (
+        chroma_similarity(candidate, source, rate),
+        rhythm_similarity(candidate, source, rate),
+    )
+    score = 2.0 * (outcome == "music") + chroma + rhythm
+    return {"outcome": outcome, "chroma": chroma, "rhythm": rhythm, "score": score}
+
+
+def match_level(accompaniment: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Scale the accompaniment to the reference's RMS (unchanged if either is silent)."""
+    target, current = rms_db(reference), rms_db(accompaniment)
+    if not np.isfinite(target) or not np.isfinite(current):
+        return accompaniment
+    return (accompaniment * 10 ** ((target - current) / 20)).astype(np.float32)
+
+
+def input_files(path: Path) -> list[Path]:
+    """The input file, or every audio file of a folder (batch mode)."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+        if not files:
+            raise BandmateError(f"{path}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in folder")
+        return files
+    if not path.exists():
+        raise BandmateError(f"{path}: input not found")
+    return [path]
+
+
+def load_input(path: Path) -> tuple[np.ndarray, int]:
+    """Read an input (wav [C, S], rate); a silent or unreadable one is a `BandmateError`."""
+    wav, rate = read_audio(path)
+    if rms_db(to_mono(wav)) < SILENT_INPUT_DB:
+        raise BandmateError(f"{path}: input is silent (below {SILENT_INPUT_DB:g} dBFS)")
+    return wav, rate
+
+
+def generate_one(
+    accompanist: Accompanist,
+    path: Path,
+    out_dir: Path,
+    config: GenerateConfig,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """Generate for one file; outputs appear in `out_dir` only when all are complete."""
+    started = time.perf_counter()
+    wav, rate = load_input(path)  # [C, S]
+    mono = to_mono(wav)
+    candidates, timings, windows = accompanist.accompany(mono, rate, config)
+    codec_rate = accompanist.codec.sample_rate_hz
+    reference = resample(mono, rate, codec_rate)
+    scores = [candidate_score(c[: reference.size], reference, codec_rate) for c in candidates]
+    best = int(np.argmax([s["score"] for s in scores]))
+    accompaniment = resample(candidates[best], codec_rate, rate)[: mono.size]
+    accompaniment = np.pad(accompaniment, (0, mono.size - accompaniment.size))
+    accompaniment = match_level(accompaniment, mono)
+    mix = peak_normalize(wav + accompaniment[None])
+    report = {
+        "input": str(path),
+        "input_sample_rate_hz": rate,
+        "input_channels": int(wav.shape[0]),
+        "duration_s": mono.size / rate,
+        "windows": windows,
+        "seed": config.seed,
+        "settings": asdict(config),
+        "candidates": scores,
+        "chosen_candidate": best,
+        "timings": {**timings.as_dict(), "total_s": time.perf_counter() - started},
+        **extra,
+    }
+    report["timings"]["real_time_factor"] = report["timings"]["total_s"] / report["duration_s"]
+    write_outputs(out_dir, peak_normalize(accompaniment), mix, rate, report)
+    return report
+
+
+def write_outputs(
+    out_dir: Path, accompaniment: np.ndarray, mix: np.ndarray, rate: int, report: dict[str, Any]
+) -> None:
+    """Write the three outputs into a temporary folder, then move them into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".generate-") as tmp:
+        staging = Path(tmp)
+        write_wav(staging / "accompaniment.wav", accompaniment, rate)
+        write_wav(staging / "mix.wav", mix, rate)
+        atomic_write_text(staging / "generation.json", json.dumps(report, indent=2) + "\n")
+        for name in ("accompaniment.wav", "mix.wav", "generation.json"):
+            shutil.move(staging / name, out_dir / name)
+
+
+def generate_files(
+    checkpoint: str | Path,
+    inputs: str | Path,
+    out: str | Path,
+    config: GenerateConfig,
+    device: str = "auto",
+) -> list[dict[str, Any]]:
+    """Generate for a file or a folder of files; a folder writes OUT/<input stem>/."""
+    files = input_files(Path(inputs))
+    for file in files:  # fail on a bad input before the model is loaded
+        load_input(file)
+    accompanist = Accompanist.from_checkpoint(checkpoint, device)
+    extra = {
+        "checkpoint": str(checkpoint),
+        "codec_spec": accompanist.codec.spec,
+        "semantic_spec": accompanist.semantic.spec,
+        "device": str(accompanist.device),
+    }
+    batch = Path(inputs).is_dir()
+    return [
+        generate_one(accompanist, f, Path(out) / f.stem if batch else Path(out), config, extra)
+        for f in _progress(files)
+    ]
+
+
+def _progress(files: Sequence[Path]) -> Sequence[Path]:
+    if len(files) < 2:
+        return files
+    from tqdm import tqdm
+
+    return tqdm(files, desc="generate", unit="file")

@@ -1,0 +1,73 @@
+"""Constrained sampling of the next token: layout mask, temperature, top-k, top-p.
+
+Letters: B batch, S streams, V vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    temperature: float = 1.0  # 0 means greedy (argmax)
+    top_k: int = 250  # keep the k most likely ids (0 = all); MusicGen's default
+    top_p: float = 0.0  # keep the smallest set with this much mass (0 = off)
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0 or self.top_k < 0 or not 0.0 <= self.top_p <= 1.0:
+            raise ValueError(f"invalid sampling settings: {self}")
+
+
+def constrain(logits: Tensor, valid: Tensor) -> Tensor:
+    """Set the logits of ids invalid at this position to -inf.
+
+    Args:
+        logits: [..., V] float.
+        valid: bool [..., V] broadcastable to logits; True where the id is allowed.
+    """
+    return logits.masked_fill(~valid, float("-inf"))
+
+
+def _filter_top_k(logits: Tensor, k: int) -> Tensor:
+    if k <= 0 or k >= logits.shape[-1]:
+        return logits
+    kth = torch.topk(logits, k, dim=-1).values[..., -1:]
+    return logits.masked_fill(logits < kth, float("-inf"))
+
+
+def _filter_top_p(logits: Tensor, p: float) -> Tensor:
+    if p <= 0.0 or p >= 1.0:
+        return logits
+    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+    probs = torch.softmax(sorted_logits, dim=-1)
+    # Drop an id once the mass before it already reaches p (the top id always stays).
+    drop = (probs.cumsum(-1) - probs) >= p
+    sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+    return torch.empty_like(logits).scatter_(-1, order, sorted_logits)
+
+
+def sample(
+    logits: Tensor, valid: Tensor, config: SamplingConfig, generator: torch.Generator | None = None
+) -> Tensor:
+    """Draw one id per row from constrained, filtered logits.
+
+    Args:
+        logits: [B, V] or [B, S, V].
+        valid: bool mask broadcastable to logits (e.g. [V] or [S, V]).
+        config: temperature / top-k / top-p.
+        generator: the random stream (same seed -> same ids).
+    Returns:
+        ids, int64 of logits' shape without V; always valid for their position.
+    """
+    logits = constrain(logits.float(), valid)
+    if config.temperature == 0.0:
+        return logits.argmax(-1)
+    logits = _filter_top_p(_filter_top_k(logits / config.temperature, config.top_k), config.top_p)
+    probs = torch.softmax(logits, dim=-1)
+    flat = probs.reshape(-1, probs.shape[-1])
+    ids = torch.multinomial(flat, 1, generator=generator)
+    return ids.view(probs.shape[:-1])

@@ -1,0 +1,1 @@
+"""Offline multitrack renderer: procedural bands and corpus pieces -> MedleyDB-layout stems."""

@@ -1,0 +1,138 @@
+"""Drum parts: grooves on a step grid, variations, fills at section ends, crashes.
+
+Keys are General MIDI percussion: 36 kick, 38 snare, 37 side stick, 39 clap, 42 closed
+hat, 44 pedal hat, 46 open hat, 49 crash, 51 ride, 41/45/48/50 toms, 56 cowbell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bandmate.synth.plan import SongPlan
+from bandmate.synth.score import BeatNote
+from bandmate.synth.theory import Meter
+
+KICK, SIDE_STICK, SNARE, CLAP, CLOSED_HAT, PEDAL_HAT, OPEN_HAT = 36, 37, 38, 39, 42, 44, 46
+CRASH, RIDE, COWBELL = 49, 51, 56
+TOMS = (50, 48, 45, 41)  # high to low
+
+# Grooves for 16-step bars of 4/4: x accent, o normal, g ghost, . rest.
+GROOVES_4_4: dict[str, dict[int, str]] = {
+    "rock": {KICK: "x.....o.x.o.....", SNARE: "....x.......x...", CLOSED_HAT: "x.o.x.o.x.o.x.o."},
+    "pop": {KICK: "x.....o...x.....", SNARE: "....x.......x...", CLOSED_HAT: "x.o.x.o.x.o.x.o."},
+    "punk": {KICK: "x...o...x...o...", SNARE: "..x...x...x...x.", CLOSED_HAT: "x.x.x.x.x.x.x.x."},
+    "halftime": {
+        KICK: "x.........o.....",
+        SNARE: "........x.......",
+        CLOSED_HAT: "x.o.x.o.x.o.x.o.",
+    },
+    "four_floor": {
+        KICK: "x...x...x...x...",
+        CLAP: "....x.......x...",
+        OPEN_HAT: "..o...o...o...o.",
+    },
+    "funk": {
+        KICK: "x..o..o...x..o..",
+        SNARE: "....x..g.g..x..g",
+        CLOSED_HAT: "xoooxoooxoooxooo",
+    },
+    "hiphop": {KICK: "x......o..x.....", SNARE: "....x.......x...", CLOSED_HAT: "x.o.x.o.x.o.x.o."},
+    "swing": {KICK: "x.......o.......", PEDAL_HAT: "....o.......o...", RIDE: "x...o.oox...o.oo"},
+    "ballad": {
+        KICK: "x.......o.o.....",
+        SIDE_STICK: "....o.......o...",
+        CLOSED_HAT: "o.o.o.o.o.o.o.o.",
+    },
+    "one_drop": {
+        KICK: "........x.......",
+        SIDE_STICK: "........x.......",
+        CLOSED_HAT: "o.o.o.o.o.o.o.o.",
+    },
+    "bossa": {
+        KICK: "x..ox..ox..ox..o",
+        SIDE_STICK: "x..o..o...o..o..",
+        CLOSED_HAT: "oooooooooooooooo",
+    },
+}
+GROOVES_3_4: dict[str, dict[int, str]] = {
+    "waltz": {KICK: "x...........", SNARE: "....o...o...", CLOSED_HAT: "x.o.x.o.x.o."},
+}
+VELOCITY = {"x": 112, "o": 88, "g": 42}
+
+
+def _generic(meter: Meter, rng: np.random.Generator) -> dict[int, str]:
+    """A groove for any meter: kick on the first pulse, snare on every other pulse, 8th hats."""
+    steps = meter.steps_per_bar
+    kick, snare, hats = ["."] * steps, ["."] * steps, ["."] * steps
+    for i, pulse in enumerate(meter.pulses):
+        if i % 2 == 0:
+            kick[pulse] = "x" if i == 0 else "o"
+        else:
+            snare[pulse] = "x"
+    if len(meter.pulses) == 2 or meter.name == "3/4":
+        snare[meter.pulses[-1]] = "x"
+    for step in range(0, steps, 2):
+        hats[step] = "x" if step in meter.pulses else "o"
+    if rng.random() < 0.5:  # a pick-up kick before the last pulse
+        kick[max(meter.pulses[-1] - 2, 1)] = "o"
+    return {KICK: "".join(kick), SNARE: "".join(snare), CLOSED_HAT: "".join(hats)}
+
+
+def choose_groove(plan: SongPlan, rng: np.random.Generator) -> dict[int, str]:
+    """The song's main groove: a named one fitting its meter, else the generic one."""
+    meter = plan.meter
+    table = {"4/4": GROOVES_4_4, "3/4": GROOVES_3_4}.get(meter.name, {})
+    names = [name for name in plan.style.grooves if name in table]
+    if not names:
+        return _generic(meter, rng)
+    return dict(table[names[int(rng.integers(len(names)))]])
+
+
+def _bar_hits(
+    groove: dict[int, str], rng: np.random.Generator, intense: bool
+) -> list[tuple[int, int, int]]:
+    """(step, key, velocity) of one bar, with small random variations."""
+    hits = []
+    for key, pattern in groove.items():
+        if intense and key == CLOSED_HAT and rng.random() < 0.5:
+            key = RIDE
+        for step, mark in enumerate(pattern):
+            if mark == "." or (mark in "og" and rng.random() < 0.06):
+                continue
+            hits.append((step, key, VELOCITY[mark]))
+    if rng.random() < 0.15:  # an extra syncopated kick
+        hits.append((int(rng.integers(len(next(iter(groove.values()))))), KICK, 80))
+    return hits
+
+
+def _fill(meter: Meter, rng: np.random.Generator) -> list[tuple[int, int, int]]:
+    """A fill over the last pulse(s) of a bar: snare and toms, loud to louder."""
+    start = meter.pulses[-2] if len(meter.pulses) > 2 and rng.random() < 0.4 else meter.pulses[-1]
+    stride = 1 if rng.random() < 0.6 else 2
+    steps = list(range(start, meter.steps_per_bar, stride))
+    voices = [SNARE, *TOMS] if rng.random() < 0.6 else [SNARE]
+    out = []
+    for i, step in enumerate(steps):
+        voice = voices[min(i * len(voices) // max(len(steps), 1), len(voices) - 1)]
+        out.append((step, voice, 80 + 35 * i // max(len(steps), 1)))
+    return out
+
+
+def drum_part(plan: SongPlan, rng: np.random.Generator) -> list[BeatNote]:
+    """The whole drum part of a song, in beats."""
+    meter = plan.meter
+    groove = choose_groove(plan, rng)
+    step_b = meter.beats_per_step
+    notes: list[BeatNote] = []
+    for index, bar in enumerate(plan.bars):
+        intense = bar.section in ("chorus", "b", "bridge")
+        hits = _bar_hits(groove, rng, intense)
+        if bar.last_in_section and index < len(plan.bars) - 1:
+            fill = _fill(meter, rng)
+            first = fill[0][0]
+            hits = [h for h in hits if h[0] < first or h[1] in (KICK, CLOSED_HAT, RIDE)] + fill
+        if bar.first_in_section and index > 0:
+            hits.append((0, CRASH, 110))
+        start = plan.bar_start(index)
+        notes += [BeatNote(start + step * step_b, step_b, key, vel) for step, key, vel in hits]
+    return notes

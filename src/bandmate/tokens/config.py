@@ -1,0 +1,44 @@
+"""Settings of `bandmate tokenize` (YAML + `--set a.b=v`, see bandmate.config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bandmate.data.clips import ClipConfig
+
+
+@dataclass(frozen=True)
+class SemanticConfig:
+    kind: str = "spectral"  # spectral (MFCC + chroma, offline) | w2v-bert (thesis)
+    model: str = "facebook/w2v-bert-2.0"  # w2v-bert only: hub id or local directory
+    layer: int = 7  # w2v-bert only: hidden layer clustered (thesis: 7)
+    num_clusters: int = 1024  # K: semantic vocabulary size
+    fit_max_clips: int = 2000  # at most this many train-split input clips fit k-means
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("spectral", "w2v-bert"):
+            raise ValueError(f"kind {self.kind!r} not one of spectral, w2v-bert")
+        if not 2 <= self.num_clusters <= 32767:  # ids are stored as int16
+            raise ValueError(f"num_clusters {self.num_clusters} not in [2, 32767]")
+
+
+@dataclass(frozen=True)
+class TokenizeConfig:
+    dataset: str = "medleydb"  # reader: medleydb, slakh, musdb, moisesdb, folder
+    root: str = ""  # dataset root folder
+    preset: str | None = None  # e.g. drums-to-bass; or give input + target
+    input: str | None = None  # input label or role (instead of preset)
+    target: str | None = None  # target spec (instead of preset)
+    clips: ClipConfig = field(default_factory=ClipConfig)
+    codec: str = "bandmate:default"  # acoustic codec spec, e.g. encodec:DIR@3kbps
+    semantic: SemanticConfig = field(default_factory=SemanticConfig)
+    splits: tuple[str, ...] = ("train", "valid", "test")  # splits written
+    workers: int = 1  # parallel worker processes (each loads its own codec)
+    batch_clips: int = 8  # clips per encoder batch
+    seed: int = 0  # k-means initialisation
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.batch_clips < 1:
+            raise ValueError(f"batch_clips must be >= 1, got {self.batch_clips}")

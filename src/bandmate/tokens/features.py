@@ -1,0 +1,170 @@
+"""Frame features at 50 Hz that semantic tokenizers cluster.
+
+Two extractors share one shape contract, wav [B, S] at 16 kHz -> [B, F, D] with
+F = S // 320 (10 s -> 500 frames; frame j describes samples [320 j, 320 j + 320)):
+
+- `SpectralFeatures` (offline, no download): 20 MFCCs + 12 chroma bins per frame.
+- `W2vBertFeatures`: w2v-BERT 2.0 hidden states of one layer (7 in the thesis), 1024-dim.
+
+Letters: B batch, S samples, F frames, D feature dimension.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from bandmate.errors import BandmateError
+
+SAMPLE_RATE_HZ = 16_000
+HOP = 320  # 16 kHz / 320 = 50 Hz
+W2V_BERT_DEFAULT = "facebook/w2v-bert-2.0"
+
+
+def num_frames(num_samples: int) -> int:
+    """Frames a clip of `num_samples` at 16 kHz yields (50 Hz, no partial frame)."""
+    return num_samples // HOP
+
+
+class FrameFeatures(Protocol):
+    """wav [B, S] at 16 kHz -> features [B, F, D] at 50 Hz."""
+
+    dim: int
+
+    def __call__(self, wav: torch.Tensor) -> torch.Tensor: ...
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-safe settings that `build_features` turns back into this extractor."""
+        ...
+
+
+class SpectralFeatures:
+    """MFCC (timbre, level) + chroma (pitch class) per 20 ms frame; needs no download.
+
+    A 1024-point STFT (64 ms window, zero-padded so frame j is centred on its 20 ms hop)
+    gives a 64-band log-mel spectrum, its first 20 DCT coefficients, and a 12-bin chroma
+    normalised per frame so that pitch content counts apart from loudness.
+    """
+
+    n_fft = 1024
+    n_mels = 64
+    n_mfcc = 20
+    n_chroma = 12
+    dim = n_mfcc + n_chroma
+
+    def __init__(self) -> None:
+        mel, chroma, dct = _spectral_matrices(self.n_fft, self.n_mels, self.n_mfcc, self.n_chroma)
+        self.mel = torch.from_numpy(mel)  # [n_mels, n_fft/2+1]
+        self.chroma = torch.from_numpy(chroma)  # [12, n_fft/2+1]
+        self.dct = torch.from_numpy(dct)  # [n_mfcc, n_mels]
+        self.window = torch.hann_window(self.n_fft)
+
+    def __call__(self, wav: torch.Tensor) -> torch.Tensor:
+        """wav [B, S] at 16 kHz -> [B, F, 32] float32, F = S // 320."""
+        frames = num_frames(wav.shape[-1])
+        side = (self.n_fft - HOP) // 2
+        short = max(0, self.n_fft - (wav.shape[-1] + 2 * side))  # clips under one window
+        padded = torch.nn.functional.pad(wav.float(), (side, side + short))
+        spec = torch.stft(
+            padded, self.n_fft, HOP, window=self.window, center=False, return_complex=True
+        )[..., :frames]  # [B, n_fft/2+1, F]
+        power = spec.abs().square()
+        log_mel = torch.log(self.mel @ power + 1e-8)  # [B, n_mels, F]
+        mfcc = self.dct @ log_mel  # [B, n_mfcc, F]
+        chroma = self.chroma @ power.sqrt()
+        chroma = chroma / (chroma.amax(dim=1, keepdim=True) + 1e-6)  # [B, 12, F]
+        return torch.cat([mfcc, chroma], dim=1).transpose(1, 2).contiguous()
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "spectral", "n_fft": self.n_fft, "n_mels": self.n_mels, "dim": self.dim}
+
+
+@functools.cache
+def _spectral_matrices(
+    n_fft: int, n_mels: int, n_mfcc: int, n_chroma: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import librosa
+    import scipy.fft
+
+    mel = librosa.filters.mel(sr=SAMPLE_RATE_HZ, n_fft=n_fft, n_mels=n_mels, fmin=30.0)
+    chroma = librosa.filters.chroma(sr=SAMPLE_RATE_HZ, n_fft=n_fft, n_chroma=n_chroma)
+    dct = scipy.fft.dct(np.eye(n_mels), type=2, norm="ortho", axis=0)[:n_mfcc]
+    return mel.astype(np.float32), chroma.astype(np.float32), dct.astype(np.float32)
+
+
+class W2vBertFeatures:
+    """Hidden states of w2v-BERT 2.0 layer `layer` (transformers' Wav2Vec2Bert classes).
+
+    The model only needs its first `layer` layers, so it is loaded truncated. The feature
+    extractor's 80-bin fbank (25 ms window, 10 ms hop, pairs of frames stacked) gives 50 Hz;
+    the audio is padded by 120 samples each side so that frame j is centred on its 20 ms hop
+    and a 10 s clip gives exactly 500 frames.
+    """
+
+    def __init__(self, model: Any, extractor: Any, layer: int, source: str) -> None:
+        if model.config.num_hidden_layers < layer:
+            raise BandmateError(
+                f"w2v-BERT {source}: has {model.config.num_hidden_layers} layers, need {layer}"
+            )
+        self.model = model.eval()
+        self.extractor = extractor
+        self.layer = layer
+        self.source = source
+        self.dim = int(model.config.hidden_size)
+
+    @classmethod
+    def load(cls, source: str = W2V_BERT_DEFAULT, layer: int = 7) -> W2vBertFeatures:
+        """From a hub id or a local directory; only the first `layer` layers are built."""
+        from transformers import (
+            AutoFeatureExtractor,
+            SeamlessM4TFeatureExtractor,
+            Wav2Vec2BertModel,
+        )
+
+        try:
+            model = Wav2Vec2BertModel.from_pretrained(source, num_hidden_layers=layer)
+        except (OSError, ValueError) as error:
+            raise BandmateError(
+                f"w2v-BERT {source!r}: cannot load ({str(error).strip().splitlines()[0]}); "
+                "give a local directory holding config.json and the weights"
+            ) from None
+        try:
+            extractor = AutoFeatureExtractor.from_pretrained(source)
+        except (OSError, ValueError):
+            # A directory with only the model: w2v-BERT 2.0's extractor has default settings.
+            extractor = SeamlessM4TFeatureExtractor()
+        return cls(model, extractor, layer, source)
+
+    @torch.inference_mode()
+    def __call__(self, wav: torch.Tensor) -> torch.Tensor:
+        """wav [B, S] at 16 kHz -> [B, F, hidden_size] float32, F = S // 320."""
+        frames = num_frames(wav.shape[-1])
+        padded = torch.nn.functional.pad(wav.float(), (120, 120)).numpy()
+        inputs = self.extractor(
+            list(padded), sampling_rate=SAMPLE_RATE_HZ, return_tensors="pt", padding=True
+        )
+        out = self.model(
+            inputs["input_features"],
+            attention_mask=inputs["attention_mask"],
+            output_hidden_states=True,
+        )
+        # hidden_states[0] is the projected input, [i] the output of layer i.
+        return out.hidden_states[self.layer][:, :frames].float().contiguous()
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "w2v-bert", "model": self.source, "layer": self.layer, "dim": self.dim}
+
+
+def build_features(settings: dict[str, Any]) -> FrameFeatures:
+    """An extractor from `describe()` output (or a config's `kind`/`model`/`layer`)."""
+    kind = settings.get("kind")
+    if kind == "spectral":
+        return SpectralFeatures()
+    if kind == "w2v-bert":
+        return W2vBertFeatures.load(
+            str(settings.get("model", W2V_BERT_DEFAULT)), int(settings.get("layer", 7))
+        )
+    raise BandmateError(f"unknown semantic features {kind!r}; known: spectral, w2v-bert")

@@ -1,0 +1,139 @@
+"""Streaming k-means: fitted over clips one batch at a time, never holding all frames.
+
+The first `init_frames` frames are buffered; they fix the per-dimension standardisation
+(as AudioLM does before clustering w2v-BERT embeddings) and seed the centroids
+(k-means++, then a few Lloyd iterations). Every later batch moves each centroid towards
+the mean of the frames it won (mini-batch k-means, Sculley 2010), with per-centroid
+counts as learning rates.
+Letters: N frames, D feature dimension, K clusters.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KMeansState:
+    """What a fitted semantic tokenizer stores: standardisation and centroids."""
+
+    mean: torch.Tensor  # [D]
+    std: torch.Tensor  # [D]
+    centroids: torch.Tensor  # [K, D], in standardised units
+
+    def assign(self, frames: torch.Tensor) -> torch.Tensor:
+        """frames [..., D] -> nearest centroid ids [...] int64."""
+        flat = ((frames.reshape(-1, frames.shape[-1]) - self.mean) / self.std).float()
+        return nearest(flat, self.centroids).reshape(frames.shape[:-1])
+
+
+def nearest(x: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
+    """x [N, D], centroids [K, D] -> ids [N] of the nearest centroid (squared L2)."""
+    # argmin |x - c|^2 = argmax (2 x.c - |c|^2); chunked so N x K never gets large.
+    bias = centroids.square().sum(dim=1)
+    out = [(2 * chunk @ centroids.T - bias).argmax(dim=1) for chunk in x.split(8192)]
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
+
+
+class StreamingKMeans:
+    """Mini-batch k-means over a stream of frame batches; deterministic for a given seed."""
+
+    def __init__(
+        self,
+        num_clusters: int,
+        seed: int = 0,
+        init_frames: int | None = None,
+        lloyd_steps: int = 10,
+    ) -> None:
+        self.num_clusters = num_clusters
+        self.init_frames = init_frames or 16 * num_clusters
+        self.lloyd_steps = lloyd_steps
+        self.generator = torch.Generator().manual_seed(seed)
+        self.buffer: list[torch.Tensor] = []
+        self.buffered = 0
+        self.state: KMeansState | None = None
+        self.counts = torch.zeros(num_clusters)
+        self.frames_seen = 0
+
+    def partial_fit(self, frames: torch.Tensor) -> None:
+        """Feed frames [N, D]."""
+        frames = frames.reshape(-1, frames.shape[-1]).float()
+        self.frames_seen += frames.shape[0]
+        if self.state is None:
+            self.buffer.append(frames)
+            self.buffered += frames.shape[0]
+            if self.buffered >= self.init_frames:
+                self._initialise()
+            return
+        self._update((frames - self.state.mean) / self.state.std)
+
+    def finish(self) -> KMeansState:
+        """The fitted state (initialises from the buffer when the stream was short)."""
+        if self.state is None:
+            if not self.buffered:
+                raise ValueError("k-means got no frames to fit")
+            self._initialise()
+        assert self.state is not None
+        log.info(
+            "k-means: %d clusters from %d frames, %d clusters never used",
+            self.num_clusters,
+            self.frames_seen,
+            int((self.counts == 0).sum()),
+        )
+        return self.state
+
+    def _initialise(self) -> None:
+        data = torch.cat(self.buffer)
+        self.buffer = []
+        mean, std = data.mean(dim=0), data.std(dim=0).clamp_min(1e-5)
+        data = (data - mean) / std
+        centroids = self._seed(data)
+        for _ in range(self.lloyd_steps):
+            ids = nearest(data, centroids)
+            sums, counts = _cluster_sums(data, ids, self.num_clusters)
+            used = counts > 0
+            centroids[used] = sums[used] / counts[used, None]
+        self.counts = torch.bincount(nearest(data, centroids), minlength=self.num_clusters).float()
+        self.state = KMeansState(mean, std, centroids)
+
+    def _seed(self, data: torch.Tensor) -> torch.Tensor:
+        """k-means++ seeding (each next seed drawn with probability ~ squared distance to
+        the nearest seed so far); frames repeated with a small jitter when too few."""
+        n = data.shape[0]
+        if n < self.num_clusters:
+            picks = torch.randint(n, (self.num_clusters,), generator=self.generator)
+            jitter = 1e-3 * torch.randn(self.num_clusters, data.shape[1], generator=self.generator)
+            return data[picks] + jitter
+        seeds = torch.empty(self.num_clusters, dtype=torch.long)
+        seeds[0] = int(torch.randint(n, (1,), generator=self.generator))
+        d2 = (data - data[seeds[0]]).square().sum(dim=1)
+        for i in range(1, self.num_clusters):
+            weights = d2 if float(d2.sum()) > 0 else torch.ones(n)
+            seeds[i] = int(torch.multinomial(weights, 1, generator=self.generator))
+            d2 = torch.minimum(d2, (data - data[seeds[i]]).square().sum(dim=1))
+        return data[seeds].clone()
+
+    def _update(self, data: torch.Tensor) -> None:
+        assert self.state is not None
+        ids = nearest(data, self.state.centroids)
+        sums, counts = _cluster_sums(data, ids, self.num_clusters)
+        self.counts += counts
+        used = counts > 0
+        centroids = self.state.centroids
+        # Running mean of every frame a centroid has won: c += (sum - n c) / total_n.
+        centroids[used] += (sums[used] - counts[used, None] * centroids[used]) / self.counts[
+            used, None
+        ]
+
+
+def _cluster_sums(
+    data: torch.Tensor, ids: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-cluster sums [K, D] and counts [K] of `data` [N, D] under assignment `ids` [N]."""
+    sums = torch.zeros(k, data.shape[1]).index_add_(0, ids, data)
+    return sums, torch.bincount(ids, minlength=k).float()

@@ -1,0 +1,368 @@
+"""`bandmate tokenize`: pairs -> clips -> tokens for a whole dataset, resumable.
+
+Steps, each safe to interrupt:
+1. the resolved config is saved as DIR/config.yaml (a rerun must use the same one);
+2. the semantic tokenizer is fitted on the train split's input clips and saved as
+   DIR/semantic.json + DIR/centroids.safetensors (a rerun loads it);
+3. every song is tokenized into DIR/.work/<split>/<song>.npz (a rerun skips songs whose
+   chunk exists), in `workers` processes;
+4. chunks are assembled, in song order, into the split arrays and manifest.json
+   (shards.py); the result does not depend on where a run was interrupted, nor on the
+   number of workers (each process tokenizes with one thread, so float sums agree).
+   DIR/.work/ is removed once the manifest is written; a rerun then does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from tqdm import tqdm
+
+from bandmate.config import from_dict, save_config, to_dict
+from bandmate.data.clips import SkipCounter, iter_clips
+from bandmate.data.datasets import scan_dataset
+from bandmate.data.pairs import Pair, build_pair, resolve_spec
+from bandmate.errors import BandmateError, ConfigError, DataError
+from bandmate.tokens.chunks import (
+    WORK_DIR,
+    FrameCounts,
+    SongTokens,
+    chunk_path,
+    exact_length,
+    read_chunk,
+    tokenize_pair,
+    write_chunk,
+)
+from bandmate.tokens.codecs import load_codec
+from bandmate.tokens.config import TokenizeConfig
+from bandmate.tokens.features import build_features
+from bandmate.tokens.interfaces import AcousticCodec
+from bandmate.tokens.semantic import (
+    STATE_JSON,
+    STATE_TENSORS,
+    KMeansTokenizer,
+    fit_semantic,
+    load_semantic,
+)
+from bandmate.tokens.shards import (
+    SplitTokens,
+    file_sha256,
+    read_manifest,
+    write_manifest,
+    write_split,
+)
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.yaml"
+MAX_WORKERS = 2  # the build machines have 2 cores
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run covers: the pairs (sorted by song) and the songs without one."""
+
+    pairs: list[Pair]
+    skipped_songs: dict[str, str]  # song id -> reason
+
+
+def tokenize_dataset(config: TokenizeConfig, out: str | Path, progress: bool = False) -> dict:
+    """Tokenize a dataset into a token directory (see the module docstring).
+
+    Returns:
+        the manifest written to `out/manifest.json`.
+    """
+    out = Path(out)
+    if not config.clips.mono:
+        raise ConfigError("clips.mono: tokenize needs mono clips")
+    plan = plan_pairs(config)  # user errors first, before anything is written
+    codec = load_codec(config.codec)
+    check_output(out, config)
+    remove_stale_temporaries(out)
+    if (out / "manifest.json").exists():
+        log.info("%s: already complete", out)
+        return read_manifest(out)
+    semantic = prepare_semantic(config, out, plan.pairs, progress)
+    frames = frame_counts(config, codec)
+    todo = [p for p in plan.pairs if not chunk_path(out, p.split, p.song.song_id).exists()]
+    log.info("%d songs to tokenize, %d done before", len(todo), len(plan.pairs) - len(todo))
+    songs = tqdm(total=len(todo), desc="tokenize", unit="song", disable=not progress)
+    for _ in run_songs(config, out, todo, codec, semantic, frames):
+        songs.update()
+    songs.close()
+    manifest = assemble(config, out, plan, codec, semantic, frames)
+    shutil.rmtree(out / WORK_DIR, ignore_errors=True)  # the shards now hold every chunk
+    return manifest
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Temporary files a killed run left (atomic writes that never got renamed)."""
+    for pattern in (".*.tmp*", "*/.*.tmp*", f"{WORK_DIR}/*/.*.tmp*"):
+        for path in out.glob(pattern):
+            path.unlink(missing_ok=True)
+
+
+def check_output(out: Path, config: TokenizeConfig) -> None:
+    """Save the config, or check that a resumed run uses the same one (workers aside)."""
+    path = out / CONFIG_FILE
+    current = to_dict(replace(config, workers=1))
+    if path.exists():
+        saved = yaml.safe_load(path.read_text()) or {}
+        saved["workers"] = 1
+        if saved != current:
+            changed = sorted(k for k in current if saved.get(k) != current[k])
+            raise BandmateError(
+                f"{out}: holds tokens made with another config (differs in "
+                f"{', '.join(changed) or 'its keys'}); use a new --out or delete it"
+            )
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(config, path)
+
+
+def load_saved_config(out: str | Path) -> TokenizeConfig:
+    """The config a token directory was made with."""
+    path = Path(out) / CONFIG_FILE
+    try:
+        return from_dict(TokenizeConfig, yaml.safe_load(path.read_text()), str(path))
+    except FileNotFoundError:
+        raise DataError(path, "no tokenize config here") from None
+
+
+def plan_pairs(config: TokenizeConfig) -> Plan:
+    """The dataset's pairs under the config's preset (or input/target), sorted by song."""
+    if not config.root:
+        raise ConfigError("root: give the dataset root (--set root=DIR)")
+    spec = resolve_spec(config.preset, config.input, config.target)
+    songs, skipped = scan_dataset(config.dataset, config.root)
+    reasons = {item.song_id: item.reason for item in skipped}
+    pairs = []
+    for song in songs:
+        pair = build_pair(song, spec)
+        if isinstance(pair, Pair):
+            if pair.split in config.splits:
+                pairs.append(pair)
+        else:
+            reasons[song.song_id] = pair
+    if not pairs:
+        raise BandmateError(f"{config.root}: no song has a usable input/target pair")
+    return Plan(sorted(pairs, key=lambda p: p.song.song_id), reasons)
+
+
+def frame_counts(config: TokenizeConfig, codec: AcousticCodec) -> FrameCounts:
+    seconds = config.clips.clip_seconds
+    return FrameCounts(
+        semantic=round(seconds * 16_000) // 320, acoustic=round(seconds * codec.frame_rate_hz)
+    )
+
+
+def fit_clips(
+    pairs: list[Pair], config: TokenizeConfig, sample_rate_hz: int
+) -> Iterator[torch.Tensor]:
+    """Input clips [S] for fitting k-means: the train split's, else every split's."""
+    train = [p for p in pairs if p.split == "train"] or pairs
+    num_samples = round(config.clips.clip_seconds * sample_rate_hz)
+    given = 0
+    for pair in train:
+        try:
+            for clip in iter_clips(pair, config.clips, SkipCounter()):
+                yield torch.from_numpy(exact_length(clip.at_rate(sample_rate_hz)[0], num_samples))
+                given += 1
+                if given >= config.semantic.fit_max_clips:
+                    return
+        except DataError as error:
+            log.warning("not fitting on %s: %s", pair.song.song_id, error)
+
+
+def prepare_semantic(
+    config: TokenizeConfig, out: Path, pairs: list[Pair], progress: bool
+) -> KMeansTokenizer:
+    """Load the state files in DIR when a previous run fitted it; else fit and save it."""
+    folder = out  # state files at the top, where checkpoints copy them from
+    features = build_features(
+        {
+            "kind": config.semantic.kind,
+            "model": config.semantic.model,
+            "layer": config.semantic.layer,
+        }
+    )
+    if (folder / STATE_JSON).exists():
+        return load_semantic(folder, features)
+    bar = tqdm(
+        total=config.semantic.fit_max_clips, desc="fit k-means", unit="clip", disable=not progress
+    )
+    seen = Counter[str]()
+
+    def on_clip() -> None:
+        seen["clips"] += 1
+        bar.update()
+
+    tokenizer = fit_semantic(
+        features,
+        fit_clips(pairs, config, KMeansTokenizer.sample_rate_hz),
+        config.semantic.num_clusters,
+        seed=config.seed,
+        batch_clips=config.batch_clips,
+        on_clip=on_clip,
+    )
+    bar.close()
+    tokenizer.save(folder, {"fitted_on_input_clips": seen["clips"]})
+    return tokenizer
+
+
+# Worker processes each hold their own codec and tokenizer (set by `_init_worker`).
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(config: TokenizeConfig, out: Path) -> None:
+    from transformers.utils import logging as hf_logging
+
+    torch.set_num_threads(1)  # one core per worker; workers <= cores
+    hf_logging.disable_progress_bar()  # in this worker only: bars would garble the main one
+    codec = load_codec(config.codec)
+    _WORKER.update(
+        config=config,
+        out=out,
+        codec=codec,
+        semantic=load_semantic(out),
+        frames=frame_counts(config, codec),
+    )
+
+
+def _work(pair: Pair) -> str:
+    w = _WORKER
+    tokens = tokenize_pair(
+        pair, w["config"].clips, w["codec"], w["semantic"], w["frames"], w["config"].batch_clips
+    )
+    write_chunk(chunk_path(w["out"], pair.split, pair.song.song_id), tokens)
+    return pair.song.song_id
+
+
+def run_songs(
+    config: TokenizeConfig,
+    out: Path,
+    todo: list[Pair],
+    codec: AcousticCodec,
+    semantic: KMeansTokenizer,
+    frames: FrameCounts,
+) -> Iterator[str]:
+    """Tokenize each pair into its chunk; yields song ids as they finish."""
+    workers = min(config.workers, MAX_WORKERS, len(todo))
+    if workers <= 1:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as in a worker: float sums, hence codes, do not depend
+        try:  # on how many processes a run (or its resumption) used
+            for pair in todo:
+                tokens = tokenize_pair(
+                    pair, config.clips, codec, semantic, frames, config.batch_clips
+                )
+                write_chunk(chunk_path(out, pair.split, pair.song.song_id), tokens)
+                yield pair.song.song_id
+        finally:
+            torch.set_num_threads(threads)
+        return
+    # spawn, not fork: a forked torch thread pool can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, context, _init_worker, (config, out)) as pool:
+        yield from pool.map(_work, todo)
+
+
+def assemble(
+    config: TokenizeConfig,
+    out: Path,
+    plan: Plan,
+    codec: AcousticCodec,
+    semantic: KMeansTokenizer,
+    frames: FrameCounts,
+) -> dict[str, Any]:
+    """Concatenate the chunks into split arrays (song order) and write the manifest."""
+    checksums: dict[str, str] = {}
+    splits: dict[str, dict[str, Any]] = {}
+    clip_skips: Counter[str] = Counter()
+    for split in config.splits:
+        pairs = [p for p in plan.pairs if p.split == split]
+        chunks = [(p, read_chunk(chunk_path(out, split, p.song.song_id))) for p in pairs]
+        for _, chunk in chunks:
+            clip_skips.update(chunk.skips)
+        tokens = join_chunks(chunks, codec.num_codebooks, frames)
+        checksums.update(write_split(out, split, tokens))
+        hours = len(tokens) * config.clips.clip_seconds / 3600
+        splits[split] = {"songs": len(pairs), "clips": len(tokens), "hours": round(hours, 4)}
+    for name in (STATE_JSON, STATE_TENSORS):
+        checksums[name] = file_sha256(out / name)
+    manifest = build_manifest(config, plan, codec, semantic, frames)
+    manifest.update(splits=splits, checksums=checksums)
+    manifest["skipped"] = {
+        "songs": dict(sorted(plan.skipped_songs.items())),
+        "clips": dict(sorted(clip_skips.items())),
+    }
+    write_manifest(out, manifest)
+    return {"format": "bandmate-tokens/1", **manifest}
+
+
+def join_chunks(
+    chunks: list[tuple[Pair, SongTokens]], num_codebooks: int, frames: FrameCounts
+) -> SplitTokens:
+    """The split's arrays: chunks concatenated in the given (song) order."""
+    import numpy as np
+
+    def cat(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        parts = [getattr(chunk, name) for _, chunk in chunks]
+        return np.concatenate(parts) if parts else np.zeros((0, *shape), np.int16)
+
+    clips = [
+        {"song": pair.song.song_id, "start_s": float(start)}
+        for pair, chunk in chunks
+        for start in chunk.start_s
+    ]
+    return SplitTokens(
+        input_semantic=cat("input_semantic", (frames.semantic,)),
+        target_semantic=cat("target_semantic", (frames.semantic,)),
+        target_acoustic=cat("target_acoustic", (num_codebooks, frames.acoustic)),
+        clips=clips,
+    )
+
+
+def build_manifest(
+    config: TokenizeConfig,
+    plan: Plan,
+    codec: AcousticCodec,
+    semantic: KMeansTokenizer,
+    frames: FrameCounts,
+) -> dict[str, Any]:
+    """What a reader needs to know about the token set besides the arrays."""
+    spec = resolve_spec(config.preset, config.input, config.target)
+    return {
+        "dataset": config.dataset,
+        "root": config.root,
+        "preset": config.preset,
+        "pair": {"input": spec.input, "target": spec.target},
+        "clip_seconds": config.clips.clip_seconds,
+        "config": CONFIG_FILE,
+        "codec": {
+            "spec": codec.spec,
+            "sample_rate_hz": codec.sample_rate_hz,
+            "frame_rate_hz": codec.frame_rate_hz,
+            "num_codebooks": codec.num_codebooks,
+            "codebook_size": codec.codebook_size,
+        },
+        "semantic": {
+            "spec": semantic.spec,
+            "state": STATE_JSON,  # files in DIR that rebuild the tokenizer (load_semantic)
+            "centroids": STATE_TENSORS,
+            "vocab_size": semantic.vocab_size,
+            "sample_rate_hz": semantic.sample_rate_hz,
+            "frame_rate_hz": semantic.frame_rate_hz,
+        },
+        "frames": {"semantic": frames.semantic, "acoustic": frames.acoustic},
+    }

@@ -1,0 +1,139 @@
+import json
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+import yaml
+
+from bandmate.cli import main
+from bandmate.data.splits import split_of
+from tests.evaluate import signals
+
+RATE = 16000
+
+
+def write_song(root: Path, song: str, seed: int, seconds: float = 4.0) -> None:
+    """A MedleyDB-layout song: a drum-set stem and an electric-bass stem."""
+    stems = {
+        "S01": ("drum set", signals.drums(seed, seconds, rate=RATE)),
+        "S02": ("electric bass", signals.melody(seed, seconds, rate=RATE)),
+    }
+    folder = root / "Audio" / song
+    (folder / f"{song}_STEMS").mkdir(parents=True)
+    meta = {"stem_dir": f"{song}_STEMS", "mix_filename": f"{song}_MIX.wav", "stems": {}}
+    for stem_id, (label, wav) in stems.items():
+        name = f"{song}_STEM_{stem_id[1:]}.wav"
+        sf.write(folder / f"{song}_STEMS" / name, wav, RATE)
+        meta["stems"][stem_id] = {"filename": name, "instrument": label, "component": ""}
+    sf.write(folder / f"{song}_MIX.wav", stems["S01"][1] + stems["S02"][1], RATE)
+    (root / "Metadata").mkdir(exist_ok=True)
+    (root / "Metadata" / f"{song}_METADATA.yaml").write_text(yaml.safe_dump(meta))
+
+
+@pytest.fixture(scope="module")
+def test_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("dataset")
+    test_songs = [f"Song{i}" for i in range(200) if split_of(f"Song{i}") == "test"][:3]
+    for seed, song in enumerate([*test_songs, "Song0"]):
+        write_song(root, song, seed)
+    return root
+
+
+def test_evaluate_writes_metrics_and_report(
+    flatten_checkpoint: Path, test_dataset: Path, tmp_path: Path, capsys
+):
+    out = tmp_path / "report"
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(flatten_checkpoint),
+                "--data",
+                str(test_dataset),
+                "--out",
+                str(out),
+                "--clips",
+                "4",
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in (
+        "token_accuracy",
+        "token_accuracy/semantic",
+        "token_accuracy/acoustic",
+        "outcome/music",
+        "outcome/silence",
+        "outcome/noise",
+        "fit/chroma",
+        "fit/rhythm",
+        "n_clips",
+    ):
+        assert key in metrics
+    assert metrics["n_clips"] == 4
+    assert 0.0 <= metrics["token_accuracy"] <= 1.0
+    assert metrics["outcome/music"] + metrics["outcome/silence"] + metrics["outcome/noise"] == (
+        pytest.approx(1.0)
+    )
+    # The original scores 1 and the shuffled baseline 0 by construction.
+    assert metrics["baselines"]["original"]["fit/chroma"] == pytest.approx(1.0)
+    assert metrics["baselines"]["shuffled"]["fit/rhythm"] == pytest.approx(0.0)
+    # Real accompaniments of synthesized songs are music.
+    assert metrics["baselines"]["original"]["outcome/music"] == 1.0
+    examples = json.loads((out / "examples.json").read_text())["examples"]
+    assert len(examples) == 4
+    for example in examples:
+        assert example["song"] != example["shuffled_song"]
+        for rel in example["files"].values():
+            assert (out / rel).is_file()
+    page = (out / "index.html").read_text()
+    assert page.count("<audio") == 4 * 5 and "fit/chroma" in page
+    assert (out / "clips.csv").read_text().count("\n") == 5
+    assert "report:" in capsys.readouterr().out
+
+
+def test_compare_reports(tmp_path: Path, capsys):
+    for name, music in (("a", 0.25), ("b", 0.75)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(
+            json.dumps({"outcome/music": music, "n_clips": 8})
+        )
+    assert (
+        main(
+            [
+                "evaluate",
+                "--compare",
+                str(tmp_path / "a"),
+                str(tmp_path / "b"),
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    table = capsys.readouterr().out
+    assert "| a |" in table and "0.750" in table
+    assert (tmp_path / "comparison.md").read_text() == table
+
+
+def test_evaluate_needs_two_test_songs(flatten_checkpoint: Path, tmp_path: Path, capsys):
+    write_song(tmp_path, "Song0", 0)  # a train song only
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(flatten_checkpoint),
+                "--data",
+                str(tmp_path),
+                "--out",
+                str(tmp_path / "r"),
+                "--clips",
+                "2",
+            ]
+        )
+        == 2
+    )
+    assert "need at least 2" in capsys.readouterr().err

@@ -1,0 +1,38 @@
+import math
+
+import librosa
+import pytest
+
+from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_similarity
+from tests.evaluate import signals
+from tests.evaluate.signals import RATE
+
+
+def test_chroma_prefers_same_key_over_a_tritone_away():
+    lead, accompaniment = signals.melody(0, 6.0), signals.melody(5, 6.0)
+    same = chroma_similarity(lead, accompaniment, RATE)
+    far = chroma_similarity(
+        lead, librosa.effects.pitch_shift(accompaniment, sr=RATE, n_steps=6), RATE
+    )
+    assert chroma_similarity(lead, lead, RATE) == pytest.approx(1.0, abs=1e-5)
+    assert same > far + 0.1
+
+
+def test_rhythm_prefers_same_tempo_and_phase():
+    kit = signals.drums(0, 6.0, bpm=110)
+    same = rhythm_similarity(kit, signals.drums(1, 6.0, bpm=110), RATE)
+    other = rhythm_similarity(kit, signals.drums(2, 6.0, bpm=137), RATE)
+    assert same > 0.8 and other < 0.4
+
+
+def test_silence_scores_zero_not_nan():
+    quiet = signals.near_zero(0, 2.0) * 0
+    assert rhythm_similarity(quiet, signals.drums(0, 2.0), RATE) == 0.0
+    assert chroma_similarity(quiet, signals.melody(0, 2.0), RATE) == 0.0
+
+
+def test_normalized_fit_baselines():
+    assert normalized_fit([0.5], [0.8], [0.2]) == pytest.approx(0.5)
+    assert normalized_fit([0.8, 0.8], [0.8, 0.8], [0.2, 0.2]) == pytest.approx(1.0)
+    assert normalized_fit([0.2], [0.8], [0.2]) == pytest.approx(0.0)
+    assert math.isnan(normalized_fit([0.3], [0.5], [0.5]))

@@ -1,0 +1,51 @@
+"""Calibration of the outcome classes on known cases (DESIGN.md §4)."""
+
+import numpy as np
+import pytest
+
+from bandmate.evaluate.outcome import classify_audio
+from tests.evaluate import signals
+from tests.evaluate.signals import RATE
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (signals.melody, "music"),
+        (signals.drums, "music"),
+        (signals.white_noise, "noise"),
+        (signals.pink_noise, "noise"),
+        (signals.noise_texture, "noise"),
+        (signals.drone, "noise"),
+        (signals.near_zero, "silence"),
+    ],
+)
+def test_known_cases(make, expected, seed):
+    label, features = classify_audio(make(seed, seconds=6.0), RATE)
+    assert label == expected, features
+
+
+@pytest.mark.parametrize(
+    ("program", "pitches", "drum"),
+    [
+        (0, [60, 64, 67, 72, 67, 64], False),  # piano arpeggio
+        (33, [36, 36, 43, 41], False),  # finger bass
+        (0, [36, 42, 38, 42], True),  # GM drum kit
+        (48, [60, 62, 64, 65], False),  # strings
+    ],
+)
+def test_rendered_general_midi_parts_are_music(program, pitches, drum):
+    pytest.importorskip("tinysoundfont")
+    wav = signals.render_gm(None, program, pitches, seconds=6.0, drum=drum)
+    label, features = classify_audio(wav, RATE)
+    assert label == "music", features
+
+
+def test_any_sample_rate_and_zero_length():
+    wav = signals.melody(0, seconds=4.0)
+    import soxr
+
+    label, _ = classify_audio(soxr.resample(wav, RATE, 16000), 16000)
+    assert label == "music"
+    assert classify_audio(np.zeros(0, dtype=np.float32), RATE)[0] == "silence"

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import torch
+
+from bandmate.generate.decode import FREE, forced_prefix, generate_targets
+from bandmate.generate.sampling import SamplingConfig, sample
+from bandmate.model.checkpoint import load_checkpoint
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+def test_every_token_is_valid_for_its_position(kind, request):
+    model, layout, _ = load_checkpoint(request.getfixturevalue(f"{kind}_checkpoint"))
+    encoder = torch.from_numpy(layout.encoder_tokens(np.arange(3 * 100).reshape(3, 100) % 16))
+    targets = generate_targets(
+        model,
+        layout,
+        encoder,
+        SamplingConfig(temperature=1.5, top_k=0),
+        torch.Generator().manual_seed(0),
+    ).numpy()
+    assert targets.shape == (3, *layout.target_shape)
+    valid = layout.valid_mask()  # [*target_shape, V]
+    picked = np.take_along_axis(valid[None], targets[..., None], axis=-1)[..., 0]
+    assert picked.all()
+    semantic, acoustic = layout.split_target(targets)
+    assert semantic.min() >= 0 and acoustic.max() < layout.codebook_size
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+def test_forced_positions_are_kept(kind, request):
+    model, layout, _ = load_checkpoint(request.getfixturevalue(f"{kind}_checkpoint"))
+    rng = np.random.default_rng(0)
+    sem = rng.integers(0, layout.semantic_vocab_size, (2, 10))
+    ac = rng.integers(0, layout.codebook_size, (2, layout.num_codebooks, 15))
+    forced = forced_prefix(layout, sem, ac)
+    assert (forced != FREE).sum() == 2 * (10 + layout.num_codebooks * 15)
+    encoder = torch.from_numpy(layout.encoder_tokens(np.zeros((2, 100), dtype=np.int64)))
+    targets = generate_targets(
+        model,
+        layout,
+        encoder,
+        SamplingConfig(),
+        torch.Generator().manual_seed(1),
+        torch.from_numpy(forced),
+    )
+    got_sem, got_ac = layout.split_target(targets.numpy())
+    np.testing.assert_array_equal(got_sem[:, :10], sem)
+    np.testing.assert_array_equal(got_ac[:, :, :15], ac)
+
+
+def test_sampling_filters():
+    logits = torch.tensor([[0.0, 5.0, 4.0, 3.0, -1.0]])
+    valid = torch.tensor([True, False, True, True, True])
+    assert sample(logits, valid, SamplingConfig(temperature=0.0)).item() == 2  # 1 is masked
+    gen = torch.Generator().manual_seed(0)
+    draws = {sample(logits, valid, SamplingConfig(top_k=2), gen).item() for _ in range(200)}
+    assert draws == {2, 3}
+    draws = {
+        sample(logits, valid, SamplingConfig(top_k=0, top_p=0.5), gen).item() for _ in range(200)
+    }
+    assert draws == {2}
+    with pytest.raises(ValueError):
+        SamplingConfig(top_p=2.0)

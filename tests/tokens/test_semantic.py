@@ -1,0 +1,110 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import SeamlessM4TFeatureExtractor
+
+from bandmate.errors import BandmateError, DataError
+from bandmate.tokens.features import SpectralFeatures, W2vBertFeatures, build_features
+from bandmate.tokens.kmeans import StreamingKMeans
+from bandmate.tokens.semantic import fit_semantic, load_semantic
+from tests.conftest import tone
+from tests.tokens.conftest import tiny_w2v_bert
+
+
+def test_spectral_features_are_50_hz():
+    features = SpectralFeatures()
+    assert features(0.1 * torch.randn(2, 160_000)).shape == (2, 500, 32)
+    assert features(0.1 * torch.randn(1, 16_000 * 3 + 100)).shape == (1, 150, 32)
+    assert features(torch.zeros(1, 100)).shape == (1, 0, 32)
+
+
+def test_spectral_chroma_follows_pitch():
+    a4, e5 = (torch.from_numpy(tone(1.0, 16_000, f)) for f in (440.0, 659.26))
+    chroma = SpectralFeatures()(torch.stack([a4, e5]))[:, 10:40, 20:].mean(dim=1)  # [2, 12]
+    # librosa's chroma starts at C: A = 9, E = 4.
+    assert chroma.argmax(dim=1).tolist() == [9, 4]
+
+
+def test_w2v_bert_layer_7_gives_500_frames_for_10_s():
+    features = W2vBertFeatures(tiny_w2v_bert(), SeamlessM4TFeatureExtractor(), 7, "tiny")
+    out = features(0.1 * torch.randn(2, 160_000))
+    assert out.shape == (2, 500, 16)
+    with pytest.raises(BandmateError, match="need 9"):
+        W2vBertFeatures(tiny_w2v_bert(), SeamlessM4TFeatureExtractor(), 9, "tiny")
+
+
+def test_w2v_bert_loads_only_the_layers_it_needs(w2v_bert_dir: Path):
+    features = W2vBertFeatures.load(str(w2v_bert_dir), layer=7)
+    assert len(features.model.encoder.layers) == 7
+    full = tiny_w2v_bert(num_layers=8)  # the saved model, all layers
+    wav = 0.1 * torch.randn(1, 32_000)
+    inputs = SeamlessM4TFeatureExtractor()(
+        list(torch.nn.functional.pad(wav, (120, 120)).numpy()),
+        sampling_rate=16_000,
+        return_tensors="pt",
+    )
+    with torch.no_grad():
+        expected = full(**inputs, output_hidden_states=True).hidden_states[7][:, :100]
+    torch.testing.assert_close(features(wav), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_kmeans_finds_separated_blobs():
+    generator = torch.Generator().manual_seed(1)
+    centres = 10 * torch.randn(8, 5, generator=generator)
+    labels = torch.arange(8).repeat(300)
+    frames = centres[labels] + 0.1 * torch.randn(len(labels), 5, generator=generator)
+    kmeans = StreamingKMeans(8, seed=0, init_frames=400)
+    for batch in frames.split(256):
+        kmeans.partial_fit(batch)
+    ids = kmeans.finish().assign(frames)
+    # Same blob <-> same cluster (ids are a relabelling of the blobs).
+    pairs = set(zip(labels.tolist(), ids.tolist(), strict=True))
+    assert len(pairs) == 8 and len({i for _, i in pairs}) == 8
+
+
+def test_kmeans_with_fewer_frames_than_clusters_still_fits():
+    kmeans = StreamingKMeans(64, seed=0)
+    kmeans.partial_fit(torch.randn(10, 3))
+    ids = kmeans.finish().assign(torch.randn(20, 3))
+    assert ids.shape == (20,) and int(ids.max()) < 64
+
+
+def clips(n: int, seconds: float = 1.0) -> list[torch.Tensor]:
+    rng = np.random.default_rng(0)
+    return [torch.from_numpy(tone(seconds, 16_000, float(rng.uniform(80, 800)))) for _ in range(n)]
+
+
+def test_fitted_tokenizer_round_trips_through_its_folder(tmp_path: Path):
+    tokenizer = fit_semantic(SpectralFeatures(), clips(12), num_clusters=16, seed=0)
+    wav = torch.stack(clips(3))
+    ids = tokenizer.encode(wav)
+    assert ids.shape == (3, 50) and int(ids.min()) >= 0 and int(ids.max()) < 16
+    assert tokenizer.spec == "spectral/kmeans16" and tokenizer.vocab_size == 16
+    tokenizer.save(tmp_path / "semantic")
+    assert not list((tmp_path / "semantic").glob("*.pkl"))
+    loaded = load_semantic(tmp_path / "semantic")
+    assert torch.equal(loaded.encode(wav), ids) and loaded.spec == tokenizer.spec
+
+
+def test_fitting_is_deterministic():
+    ids = [
+        fit_semantic(SpectralFeatures(), clips(6), 8, seed=3).encode(torch.stack(clips(2)))
+        for _ in range(2)
+    ]
+    assert torch.equal(ids[0], ids[1])
+
+
+def test_w2v_bert_tokenizer_gives_500_ids_for_10_s(tmp_path: Path, w2v_bert_dir: Path):
+    features = build_features({"kind": "w2v-bert", "model": str(w2v_bert_dir), "layer": 7})
+    tokenizer = fit_semantic(features, clips(2, seconds=10.0), num_clusters=32)
+    ids = tokenizer.encode(0.1 * torch.randn(1, 160_000))
+    assert ids.shape == (1, 500) and int(ids.max()) < 32
+    tokenizer.save(tmp_path)
+    assert load_semantic(tmp_path).spec == f"w2v-bert:{w2v_bert_dir}#layer7/kmeans32"
+
+
+def test_missing_state_is_a_data_error(tmp_path: Path):
+    with pytest.raises(DataError, match="no semantic tokenizer state"):
+        load_semantic(tmp_path)
