@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/bandmate pairs --dataset medleydb --root ../shared/fixtures/medleydb-metadata --preset drums-to-all
+	$(BIN)/bandmate demo --out $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -99,6 +99,49 @@ def add_synth_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_listen_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.evaluate.listen.cli import add_arguments, run
+
+    parser = sub.add_parser(
+        "listen",
+        help="serve a blind listening test of an evaluation report",
+        description="Serve a local web page where raters hear the input mixed with each "
+        "candidate (generated, original, shuffled; order randomised, source hidden), mark it "
+        "music/silence/noise and rate its fit 1-5. Ratings go to an SQLite database; "
+        "/results summarizes them; --export writes them as CSV.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_demo_command(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "demo",
+        help="the whole loop offline on a CPU: synth, tokenize, train, evaluate",
+        description="Render a small dataset, tokenize it with the shipped codec, train a "
+        "small model from scratch, evaluate it on held-out songs and print the report's path. "
+        "Resumable: a second run reuses finished stages.",
+    )
+    parser.add_argument("--config", help="YAML with DemoConfig fields (see bandmate/demo.py)")
+    parser.add_argument("--out", help="output folder (default runs/demo)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. --set train.steps=100",
+    )
+    parser.set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from bandmate.demo import load_demo_config, run_demo
+
+    overrides = [*args.set, *([f"out={args.out}"] if args.out else [])]
+    run_demo(load_demo_config(args.config, overrides))
+    return 0
+
+
 # Each entry registers one subcommand, in pipeline order; stages add theirs here.
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     add_synth_command,
@@ -107,6 +150,8 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     add_train_command,
     add_generate_command,
     add_evaluate_command,
+    add_listen_command,
+    add_demo_command,
 )
 
 

@@ -67,3 +67,12 @@ def test_gm_label(program: int, label: str):
 def test_gm_label_rejects_out_of_range():
     with pytest.raises(ValueError):
         gm_label(200)
+
+
+@pytest.mark.parametrize(
+    ("program", "label"),
+    [(109, "bagpipe"), (110, "violin"), (113, "auxiliary percussion"), (14, "chimes")],
+)
+def test_gm_programs_by_their_general_midi_names(program: int, label: str):
+    # 0-based GM: 109 Bag pipe, 110 Fiddle, 113 Agogo, 14 Tubular Bells.
+    assert gm_label(program) == label

@@ -100,3 +100,10 @@ def test_position_buckets_match_transformers_at_base_settings() -> None:
         )
         assert torch.equal(ours, theirs)
     assert len(ours.unique()) == 32  # causal: all buckets in one direction
+
+
+def test_square_bias_equals_pairwise_bias() -> None:
+    model = _model()
+    pos = torch.arange(40)
+    for stack in (model.encoder_bias, model.decoder_bias):
+        torch.testing.assert_close(stack.square(40, pos.device), stack(pos, pos))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bandmate.config import load_config
+from bandmate.tokens.config import TokenizeConfig
 from bandmate.train.config import TrainConfig
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -14,8 +15,14 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
 def test_config_loads(path: Path) -> None:
-    assert path.read_text().startswith(f"# bandmate train configs/{path.name}")
-    load_config(TrainConfig, path)
+    """Each config opens with the command that runs it and loads as that command's config."""
+    first = path.read_text().splitlines()[0]
+    if "bandmate tokenize" in first:
+        assert f"--config configs/{path.name}" in first
+        load_config(TokenizeConfig, path)
+    else:
+        assert first.startswith(f"# bandmate train configs/{path.name}")
+        load_config(TrainConfig, path)
 
 
 def test_thesis_config_is_the_published_run() -> None:

@@ -60,3 +60,10 @@ def test_lengths_too_short_are_refused(tokens_dir: Path) -> None:
         open_token_data(DataConfig(tokens=str(tokens_dir), target_length=10))
     with pytest.raises(ConfigError, match=r"data\.tokens"):
         open_token_data(DataConfig())
+
+
+def test_empty_valid_split_means_no_validation(tmp_path: Path) -> None:
+    from .conftest import write_tokens
+
+    root = write_tokens(tmp_path / "tokens", n_valid=0)
+    assert open_token_data(DataConfig(tokens=str(root))).valid is None

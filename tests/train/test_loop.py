@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 
 from bandmate.cli import main
 from bandmate.config import load_config
+from bandmate.errors import ConfigError
 from bandmate.model.checkpoint import load_checkpoint
 from bandmate.train.config import TrainConfig
 from bandmate.train.loop import train
@@ -102,6 +103,15 @@ def test_run_directory(tmp_path: Path) -> None:
     for png in ("loss.png", "accuracy.png", "accuracy_parts.png"):
         assert (out / "plots" / png).read_bytes()[:4] == b"\x89PNG"
     assert load_config(TrainConfig, out / "config.yaml").steps == 9
+
+
+def test_resuming_a_different_model_is_a_user_error(tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    train(_config(tokens, tmp_path / "run", "steps=1"))
+    with pytest.raises(ConfigError, match="does not fit"):
+        train(_config(tokens, tmp_path / "run", "steps=2", "data.layout=delay"))
+    with pytest.raises(ConfigError, match="holds checkpoints"):
+        train(_config(tokens, tmp_path / "run", "steps=2", "resume=false"))
 
 
 def test_delay_layout_trains(tmp_path: Path) -> None:

@@ -129,12 +129,12 @@ GM_PROGRAM_LABELS: dict[int, str] = {
     70: "bassoon",
     71: "clarinet",
     72: "piccolo",
-    75: "panpipes",
     74: "recorder",
+    75: "panpipes",
     104: "sitar",
     105: "banjo",
-    110: "bagpipe",
-    113: "cowbell",
+    109: "bagpipe",
+    110: "violin",  # Fiddle
 }
 DRUM_PROGRAM = 128  # Slakh's program number for drums
 

@@ -19,8 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--split",
         default="test",
-        choices=("train", "valid", "test"),
-        help="split to evaluate on (never train for reported figures)",
+        choices=("train", "valid", "test", "all"),
+        help="split to evaluate on (never train for reported figures); `all` for a dataset "
+        "none of whose songs was trained on",
     )
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--temperature", type=float, default=1.0)

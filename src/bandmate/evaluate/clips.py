@@ -34,9 +34,12 @@ def _round_robin(iterators: list[Iterator[Clip]]) -> Iterator[Clip]:
 
 
 def test_pairs(dataset: str, root: str | Path, spec: PairSpec, split: str = "test") -> list[Pair]:
-    """Pairs of `split` (default: the held-out test split) for the checkpoint's preset."""
+    """Pairs of `split` for the checkpoint's preset: the held-out test split by default, or
+    `all` for a dataset no song of which was trained on (e.g. a synth set of another seed)."""
     songs, _ = scan_dataset(dataset, root)
-    pairs = [p for s in songs if isinstance(p := build_pair(s, spec), Pair) and p.split == split]
+    pairs = [
+        p for s in songs if isinstance(p := build_pair(s, spec), Pair) and split in (p.split, "all")
+    ]
     if len(pairs) < 2:
         raise BandmateError(
             f"{root}: {len(pairs)} {split} song(s) with an input and a target for "

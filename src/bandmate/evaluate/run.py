@@ -231,7 +231,8 @@ def _clip_fit(row: dict[str, Any], kind: str) -> float:
 def copy_curves(checkpoint: Path, out: Path) -> list[str]:
     """Training-curve PNGs found beside the checkpoint (its folder or its run folder)."""
     found = []
-    for folder in (checkpoint, checkpoint.parent, checkpoint.parent.parent):
+    folders = (checkpoint, checkpoint.parent, checkpoint.parent.parent)
+    for folder in (f for base in folders for f in (base, base / "plots")):
         for png in sorted(folder.glob("*.png")):
             target = out / "curves" / png.name
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -86,6 +86,25 @@ class RelativeBias(nn.Module):
             bias = bias.masked_fill(relative > 0, float("-inf"))
         return bias
 
+    def square(self, length: int, device: torch.device) -> Tensor:
+        """Bias [1, H, L, L] of positions 0..L-1 attending to 0..L-1, as `forward` gives.
+
+        The bias is a Toeplitz matrix, so it is built from the 2L - 1 distinct distances
+        (a strided view, then one copy): the embedding lookup and its backward touch
+        2L - 1 entries instead of L * L, which dominated training steps at L = 3512.
+        """
+        relative = torch.arange(-(length - 1), length, device=device)  # key - query
+        bucket = relative_position_bucket(
+            relative, self.bidirectional, self.num_buckets, self.max_distance
+        )
+        values = self.embedding(bucket).t()  # [H, 2L - 1]
+        # windows[h, i, k] = values[h, i + k]; row i = L - 1 - q holds distances k - q
+        bias = values.unfold(1, length, 1).flip(1)  # [H, L, L]
+        if not self.bidirectional:
+            future = torch.ones(length, length, dtype=torch.bool, device=device).triu(1)
+            bias = bias.masked_fill(future, float("-inf"))
+        return bias.unsqueeze(0)
+
 
 def attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout: float) -> Tensor:
     """[B, H, Lq, d] x [B, H, Lk, d] -> [B, Lq, H * d]; T5 uses no 1/sqrt(d) scaling."""
@@ -241,12 +260,22 @@ def compute_dtype(x: Tensor) -> torch.dtype:
     return x.dtype
 
 
+def aligned(mask: Tensor, multiple: int = 16) -> Tensor:
+    """The same mask stored with a last-dimension stride that is a multiple of 16.
+
+    SDPA's memory-efficient CUDA kernel wants aligned mask rows and otherwise pads a
+    copy of the mask itself, in every layer; padding once per stack avoids that.
+    """
+    pad = -mask.shape[-1] % multiple
+    return F.pad(mask, (0, pad))[..., : mask.shape[-1]] if pad else mask
+
+
 def padding_mask(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:
     """Bool/int [B, L_s] (1 = token) -> additive [B, 1, 1, L_s] (-inf at padding)."""
     if attention_mask is None:
         return None
     mask = torch.zeros(attention_mask.shape, dtype=dtype, device=attention_mask.device)
-    return mask.masked_fill(attention_mask == 0, float("-inf"))[:, None, None, :]
+    return aligned(mask.masked_fill(attention_mask == 0, float("-inf"))[:, None, None, :])
 
 
 class T5(nn.Module):
@@ -309,11 +338,11 @@ class T5(nn.Module):
         """Encoder ids [B, L_s] (+ mask [B, L_s], 1 = token) -> memory [B, L_s, D]."""
         x = self.dropout(self.embed(input_ids))
         dtype = compute_dtype(x)
-        pos = torch.arange(input_ids.shape[1], device=input_ids.device)
-        bias = self.encoder_bias(pos, pos).to(dtype)  # [1, H, L_s, L_s]
+        bias = self.encoder_bias.square(input_ids.shape[1], x.device).to(dtype)  # [1, H, L_s, L_s]
         mask = padding_mask(attention_mask, dtype)
         if mask is not None:
             bias = bias + mask
+        bias = aligned(bias)
         for layer in self.encoder_blocks:
             x = layer(x, bias)
         return EncoderMemory(self.dropout(self.encoder_norm(x)), mask)
@@ -335,8 +364,8 @@ class T5(nn.Module):
     def decode(self, tokens: Tensor, memory: EncoderMemory) -> Tensor:
         """Teacher-forced decoder: tokens [B, L] / [B, S, L] -> logits [B, L, V] / [B, S, L, V]."""
         x = self.dropout(self.embed_decoder(tokens))
-        pos = torch.arange(x.shape[1], device=x.device)
-        bias = self.decoder_bias(pos, pos).to(compute_dtype(x))  # [1, H, L, L], causal
+        bias = self.decoder_bias.square(x.shape[1], x.device).to(compute_dtype(x))
+        bias = aligned(bias)  # [1, H, L, L], causal
         for layer in self.decoder_blocks:
             x = layer(x, bias, memory.hidden, memory.mask)
         return self.head(self.dropout(self.decoder_norm(x)))

@@ -19,6 +19,7 @@ def bass_root(chord: Chord) -> int:
 
 
 def chord_at(bar: Bar, step: int, meter: Meter) -> Chord:
+    """The chord sounding at grid step `step` of `bar`."""
     return bar.chords[step * len(bar.chords) // meter.steps_per_bar]
 
 

@@ -38,7 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"comma-separated, optional =weight (default {default_sources})",
     )
     parser.add_argument(
-        "--clip-seconds", type=float, default=30.0, help="length of every song (default 30)"
+        "--clip-seconds",
+        "--seconds",
+        dest="clip_seconds",
+        type=float,
+        default=30.0,
+        help="length of every song in seconds (default 30)",
     )
     parser.add_argument(
         "--sample-rate", type=int, default=24_000, help="sample rate in Hz (default 24000)"

@@ -21,10 +21,10 @@ import numpy as np
 from bandmate.data.roles import gm_label
 from bandmate.synth.band import arrange, lead_label, lead_range
 from bandmate.synth.humanize import perform
-from bandmate.synth.plan import Bar, SongPlan, pick
+from bandmate.synth.plan import Bar, SongPlan, draw_tempo, pick
 from bandmate.synth.score import BeatNote, Part, Score
 from bandmate.synth.styles import STYLE_BY_NAME
-from bandmate.synth.theory import Chord, Key, meter_of
+from bandmate.synth.theory import Chord, Key, Meter, meter_of
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _chorale_program(voice: int, ensemble: str, rng: np.random.Generator) -> tup
         program = 53 if rng.random() < 0.7 else 52
         return program, "female singer" if program == 53 else "choir"
     if voice == 3 and rng.random() < 0.4:
-        program = int(pick(rng, (32, 43)))  # type: ignore[call-overload]
+        program = pick(rng, (32, 43))  # acoustic bass, contrabass: "double bass"
     return program, gm_label(program)
 
 
@@ -102,7 +102,11 @@ def _pick_parsed(collection: str, rng: np.random.Generator, parts: int | None) -
         raise RuntimeError(f"music21 corpus has no {collection!r} collection")
     for _ in range(20):
         path = paths[int(rng.integers(len(paths)))]
-        score = _parse(path)
+        try:
+            score = _parse(path)
+        except Exception as error:  # music21 raises many kinds on odd files: try another
+            logger.debug("%s: skipped (%s)", path, error)
+            continue
         if parts is None or len(score.parts) == parts:
             return path, score
     raise RuntimeError(f"no {parts}-part score found in {collection!r}")
@@ -112,7 +116,7 @@ def chorale_song(rng: np.random.Generator, duration_s: float, title: str) -> Sco
     """A Bach chorale, one stem per voice, looped to `duration_s` seconds."""
     path, score = _pick_parsed("bach", rng, parts=4)
     tempo = float(rng.integers(60, 101))
-    ensemble = str(pick(rng, sorted(CHORALE_ENSEMBLES)))
+    ensemble = pick(rng, sorted(CHORALE_ENSEMBLES))
     length_b = float(score.highestTime)
     until_b = duration_s * tempo / 60.0
     names = ("soprano", "alto", "tenor", "bass")
@@ -158,44 +162,55 @@ def harmonize(melody: list[BeatNote], key: Key, bars: int, beats_per_bar: float)
     return chords
 
 
+def _tune(part: Any) -> tuple[list[BeatNote], Meter, float]:
+    """A tune's notes with bar lines at multiples of the bar length (pick-up shifted),
+    its meter, and its length in beats (whole bars)."""
+    ts = part.recurse().getElementsByClass("TimeSignature").first()
+    if ts is not None:
+        meter = meter_of(ts.ratioString, float(ts.barDuration.quarterLength))
+    else:
+        meter = meter_of("4/4", 4.0)
+    first = part.getElementsByClass("Measure").first()
+    pickup = float(first.paddingLeft) if first is not None else 0.0
+    notes = [BeatNote(n.start_b + pickup, n.length_b, n.pitch, 96) for n in _voice_notes(part)]
+    bars = max(int(np.ceil((float(part.highestTime) + pickup) / meter.beats_per_bar)), 1)
+    return notes, meter, bars * meter.beats_per_bar
+
+
+def _folk_lead(
+    rng: np.random.Generator, melody: list[BeatNote], plan: SongPlan, duration_s: float
+) -> Part:
+    """The tune played by a lead instrument, moved by octaves into its range."""
+    program = pick(rng, FOLK_LEADS)
+    label = lead_label(program, rng)
+    low, high = lead_range(program, label)
+    shift = 12 * round(((low + high) / 2 - np.mean([n.pitch for n in melody])) / 12)
+    gain_db = round(float(rng.uniform(-2, 2)), 2)
+    lead = Part("lead", program, False, label, "melody", gain_db=gain_db)
+    moved = [BeatNote(n.start_b, n.length_b, n.pitch + shift, n.velocity) for n in melody]
+    lead.notes = perform(moved, plan.tempo_bpm, duration_s, rng, swing=plan.swing, monophonic=True)
+    return lead
+
+
 def folk_song(rng: np.random.Generator, duration_s: float, title: str) -> Score:
     """A folk tune as the lead, with drums, bass and chords arranged to fit it."""
     path, score = _pick_parsed("ryansMammoth", rng, parts=None)
-    part = score.parts[0] if score.parts else score
-    ts = part.recurse().getElementsByClass("TimeSignature").first()
-    meter = (
-        meter_of(ts.ratioString, float(ts.barDuration.quarterLength))
-        if ts
-        else meter_of("4/4", 4.0)
-    )
-    first = part.getElementsByClass("Measure").first()
-    pickup = float(first.paddingLeft) if first is not None else 0.0
-    tempo = float(rng.integers(80, 161))
-    tune = [
-        BeatNote(n.start_b + pickup, n.length_b, n.pitch, n.velocity) for n in _voice_notes(part)
-    ]
-    bars_in_tune = max(int(np.ceil((float(part.highestTime) + pickup) / meter.beats_per_bar)), 1)
+    tune, meter, tune_b = _tune(score.parts[0] if score.parts else score)
+    tempo = draw_tempo(rng, 80, 160, meter)  # jigs count dotted quarters
     until_b = duration_s * tempo / 60.0
-    melody = _loop(tune, bars_in_tune * meter.beats_per_bar, until_b)
-    total_bars = int(np.ceil(until_b / meter.beats_per_bar))
+    melody = _loop(tune, tune_b, until_b)
     key = _key_of(score)
-    chords = harmonize(melody, key, total_bars, meter.beats_per_bar)
-    plan_bars = tuple(
+    chords = harmonize(
+        melody, key, int(np.ceil(until_b / meter.beats_per_bar)), meter.beats_per_bar
+    )
+    bars = tuple(
         Bar("a" if (i // 8) % 2 == 0 else "b", (chord,), i % 8 == 0, i % 8 == 7)
         for i, chord in enumerate(chords)
-    )
-    style = STYLE_BY_NAME[str(pick(rng, FOLK_STYLES))]
+    )  # eight-bar strains, as most reels and jigs have
+    style = STYLE_BY_NAME[pick(rng, FOLK_STYLES)]
     swing = float(rng.uniform(*style.swing)) if meter.name in ("4/4", "2/4") else 0.0
-    plan = SongPlan(key, meter, tempo, style, swing, plan_bars)
-    program = int(pick(rng, FOLK_LEADS))  # type: ignore[call-overload]
-    label = lead_label(program, rng)
-    low, high = lead_range(program, label)
-    shift = 12 * round(((low + high) / 2 - np.mean([n.pitch for n in tune])) / 12)
-    lead = Part(
-        "lead", program, False, label, "melody", gain_db=round(float(rng.uniform(-2, 2)), 2)
-    )
-    moved = [BeatNote(n.start_b, n.length_b, n.pitch + shift, 96) for n in melody]
-    lead.notes = perform(moved, tempo, duration_s, rng, swing=swing, monophonic=True)
+    plan = SongPlan(key, meter, tempo, style, swing, bars)
+    lead = _folk_lead(rng, melody, plan, duration_s)
     return Score(
         title=title,
         source="folk",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import time
@@ -25,13 +24,14 @@ import numpy as np
 
 from bandmate import __version__
 from bandmate.data.audio import write_wav
+from bandmate.data.roles import role_of
 from bandmate.errors import BandmateError
 from bandmate.io import atomic_write_text
 from bandmate.synth.band import band_song
 from bandmate.synth.layout import SongPaths, metadata, metadata_yaml
 from bandmate.synth.midi import write_part_midi, write_score_midi
 from bandmate.synth.mixing import active_rms, integer_mix, level_stems, quantize
-from bandmate.synth.render import default_soundfont, render_part, soundfont_sha256
+from bandmate.synth.render import check_soundfont, default_soundfont, render_part, soundfont_sha256
 from bandmate.synth.score import Part, Score
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class SynthSettings:
     soundfont: str | None = None  # None: TimGM6mb.sf2 from pretty_midi
 
     def validate(self) -> None:
+        """Raise `BandmateError` (one line, naming the option) for unusable settings."""
         known = ("band", "chorale", "folk")
         if self.songs < 1:
             raise BandmateError(f"--songs must be at least 1, got {self.songs}")
@@ -183,6 +184,7 @@ def _manifest_entry(
             "midi": rel(paths.stem_midi(n)),
             "part": part.name,
             "instrument": part.label,
+            "role": role_of(part.label).value,
             "program": part.program,
             "is_drum": part.is_drum,
             "notes": len(part.notes),
@@ -265,6 +267,7 @@ def synthesize(
     out = Path(out)
     _prepare_out(out, overwrite)
     soundfont = settings.soundfont or str(default_soundfont())
+    check_soundfont(soundfont)
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     started = time.perf_counter()
@@ -292,6 +295,6 @@ def _run(work: list[tuple[SynthSettings, int, Path]], jobs: int) -> Iterator[dic
     if jobs <= 1 or len(work) == 1:
         yield from map(_render_one, work)
         return
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+    # The platform's default start method: output does not depend on it (see module doc).
+    with concurrent.futures.ProcessPoolExecutor(jobs) as pool:
         yield from pool.map(_render_one, work, chunksize=1)

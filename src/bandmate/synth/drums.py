@@ -48,6 +48,12 @@ GROOVES_4_4: dict[str, dict[int, str]] = {
         SIDE_STICK: "........x.......",
         CLOSED_HAT: "o.o.o.o.o.o.o.o.",
     },
+    "shuffle": {
+        KICK: "x.....o.x.......",
+        SNARE: "....x.......x...",
+        CLOSED_HAT: "x.o.x.o.x.o.x.o.",
+    },
+    "metal": {KICK: "xoxoxoxoxoxoxoxo", SNARE: "....x.......x...", RIDE: "x...x...x...x..."},
     "bossa": {
         KICK: "x..ox..ox..ox..o",
         SIDE_STICK: "x..o..o...o..o..",
@@ -89,18 +95,24 @@ def choose_groove(plan: SongPlan, rng: np.random.Generator) -> dict[int, str]:
 
 
 def _bar_hits(
-    groove: dict[int, str], rng: np.random.Generator, intense: bool
+    groove: dict[int, str], rng: np.random.Generator, swap: dict[int, int]
 ) -> list[tuple[int, int, int]]:
-    """(step, key, velocity) of one bar, with small random variations."""
+    """(step, key, velocity) of one bar, with small random variations.
+
+    Args:
+        swap: keys played by other keys in this bar (hats on the ride in a chorus, ...);
+            a key mapped to -1 is left out.
+    """
     hits = []
-    for key, pattern in groove.items():
-        if intense and key == CLOSED_HAT and rng.random() < 0.5:
-            key = RIDE
+    for groove_key, pattern in groove.items():
+        key = swap.get(groove_key, groove_key)
+        if key < 0:
+            continue
         for step, mark in enumerate(pattern):
             if mark == "." or (mark in "og" and rng.random() < 0.06):
                 continue
             hits.append((step, key, VELOCITY[mark]))
-    if rng.random() < 0.15:  # an extra syncopated kick
+    if KICK not in swap and rng.random() < 0.15:  # an extra syncopated kick
         hits.append((int(rng.integers(len(next(iter(groove.values()))))), KICK, 80))
     return hits
 
@@ -123,10 +135,16 @@ def drum_part(plan: SongPlan, rng: np.random.Generator) -> list[BeatNote]:
     meter = plan.meter
     groove = choose_groove(plan, rng)
     step_b = meter.beats_per_step
+    # Per song: ride instead of hats in loud sections; a sparse intro (no kick, no snare).
+    loud = {CLOSED_HAT: RIDE} if rng.random() < 0.5 else {}
+    quiet = {KICK: -1, SNARE: -1, CLAP: -1, SIDE_STICK: -1} if rng.random() < 0.4 else {}
     notes: list[BeatNote] = []
     for index, bar in enumerate(plan.bars):
-        intense = bar.section in ("chorus", "b", "bridge")
-        hits = _bar_hits(groove, rng, intense)
+        if bar.section in ("chorus", "b", "bridge"):
+            swap = loud
+        else:
+            swap = quiet if bar.section == "intro" else {}
+        hits = _bar_hits(groove, rng, swap)
         if bar.last_in_section and index < len(plan.bars) - 1:
             fill = _fill(meter, rng)
             first = fill[0][0]

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from bandmate.synth.plan import Bar, SongPlan
+from bandmate.synth.plan import Bar, SongPlan, pick
 from bandmate.synth.score import BeatNote
 from bandmate.synth.theory import Chord, Meter
 
@@ -65,10 +65,20 @@ def _arpeggio(notes: list[int], start: float, bar_b: float, step_b: float) -> li
     return out
 
 
-def chord_part(plan: SongPlan, rng: np.random.Generator, program: int) -> list[BeatNote]:
-    """The whole chord part of a song, in beats."""
-    styles = plan.style.chord_rhythms
-    rhythm = str(styles[int(rng.integers(len(styles)))])
+def chord_part(
+    plan: SongPlan,
+    rng: np.random.Generator,
+    program: int,
+    rhythm: str | None = None,
+    transpose: int = 0,
+) -> list[BeatNote]:
+    """The whole chord part of a song, in beats.
+
+    Args:
+        rhythm: one of the rhythms above; None picks one of the style's.
+        transpose: semitones added to every voicing (pads an octave up, say).
+    """
+    rhythm = rhythm or str(pick(rng, plan.style.chord_rhythms))
     if rhythm == "power" and program not in (29, 30):
         rhythm = "strum"
     meter = plan.meter
@@ -80,9 +90,10 @@ def chord_part(plan: SongPlan, rng: np.random.Generator, program: int) -> list[B
         start = plan.bar_start(index)
         for c, chord in enumerate(bar.chords):
             previous = voicing(chord, previous)
+            pitches = [p + transpose for p in previous]
             span = meter.steps_per_bar // len(bar.chords)
             offset = start + c * span * step_b
-            notes += _chord_hits(rhythm, bar, meter, rng, previous, offset, span, strum_b)
+            notes += _chord_hits(rhythm, bar, meter, rng, pitches, offset, span, strum_b)
     return notes
 
 

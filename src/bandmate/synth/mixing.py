@@ -33,7 +33,8 @@ def active_rms(wav: np.ndarray, sample_rate_hz: int) -> float:
 def level_stems(
     stems: list[np.ndarray], gains_db: list[float], sample_rate_hz: int
 ) -> list[np.ndarray]:
-    """Bring each stem to `STEM_LEVEL_DB + gain`, then scale all so the mix peaks <= MIX_PEAK.
+    """Bring each stem to `STEM_LEVEL_DB + gain`, then scale all so that neither the mix nor
+    any stem peaks above MIX_PEAK.
 
     Args:
         stems: [C, S] float32 each (all the same shape).
@@ -46,8 +47,10 @@ def level_stems(
         rms = active_rms(wav, sample_rate_hz)
         target = 10 ** ((STEM_LEVEL_DB + gain_db) / 20)
         out.append(wav * (target / rms if rms > 0 else 0.0))
-    peak = float(np.max(np.abs(np.sum(out, axis=0)))) if out else 0.0
-    scale = MIX_PEAK / peak if peak > MIX_PEAK else 1.0
+    mix_peak = float(np.max(np.abs(np.sum(out, axis=0)))) if out else 0.0
+    stem_peak = max((float(np.max(np.abs(wav))) for wav in out), default=0.0)
+    # The mix must not clip, and neither may a stem (stems can cancel in the mix).
+    scale = min(1.0, MIX_PEAK / max(mix_peak, 1e-9), MIX_PEAK / max(stem_peak, 1e-9))
     fade = np.linspace(1.0, 0.0, min(int(FADE_S * sample_rate_hz), stems[0].shape[-1]))
     for wav in out:
         wav *= scale

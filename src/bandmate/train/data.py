@@ -11,6 +11,7 @@ plus `decoder_parts` (layout part codes, for per-part accuracy).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from bandmate.errors import ConfigError, DataError
 from bandmate.tokens.layout import PAD_ID, TokenLayout, layout_from_manifest
 from bandmate.tokens.shards import SplitTokens, load_split, read_manifest
 from bandmate.train.config import AugmentConfig, DataConfig
+
+log = logging.getLogger(__name__)
 
 Batch = dict[str, torch.Tensor]
 
@@ -50,6 +53,9 @@ def open_token_data(config: DataConfig) -> TokenData:
         raise DataError(root / config.train_split, "the train split holds no clips")
     valid_dir = root / config.valid_split
     valid = load_split(root, config.valid_split) if valid_dir.is_dir() else None
+    if valid is not None and len(valid) == 0:
+        log.warning("%s: the valid split holds no clips; no validation", valid_dir)
+        valid = None
     shape = train.target_acoustic.shape
     layout = layout_from_manifest(
         manifest, config.layout, train.target_semantic.shape[1], (shape[1], shape[2]),

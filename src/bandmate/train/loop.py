@@ -101,10 +101,19 @@ def build_run(config: TrainConfig, env: Env) -> Run:
     optimizer = build_optimizer(model, config.optim)
     torch.manual_seed(config.seed + 1 + env.rank)  # dropout differs between processes
     run = Run(config, env, data, model, engine, optimizer, Path(config.out))
-    last = checkpoints.last_checkpoint(run.out) if config.resume else None
+    last = checkpoints.last_checkpoint(run.out)
+    if last is not None and not config.resume:
+        raise ConfigError(f"{run.out}: holds checkpoints already; resume, or choose another out")
     if last is not None:
         weights, optim_state, trainer = checkpoints.load_training_state(last, env.rank)
-        load_full_state(model, optimizer, weights, optim_state, env)
+        try:
+            load_full_state(model, optimizer, weights, optim_state, env)
+        except (RuntimeError, ValueError, KeyError) as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise ConfigError(
+                f"{last}: does not fit this config's model/optimizer ({first[:120]}); "
+                "choose another out"
+            ) from None
         run.step, run.last_valid_loss = int(trainer["step"]), trainer.get("valid_loss")
         if env.main:
             log.info("resuming from %s (step %d)", last, run.step)
