@@ -103,20 +103,26 @@ class StreamingKMeans:
 
     def _seed(self, data: torch.Tensor) -> torch.Tensor:
         """k-means++ seeding (each next seed drawn with probability ~ squared distance to
-        the nearest seed so far); frames repeated with a small jitter when too few."""
-        n = data.shape[0]
-        if n < self.num_clusters:
-            picks = torch.randint(n, (self.num_clusters,), generator=self.generator)
-            jitter = 1e-3 * torch.randn(self.num_clusters, data.shape[1], generator=self.generator)
-            return data[picks] + jitter
-        seeds = torch.empty(self.num_clusters, dtype=torch.long)
-        seeds[0] = int(torch.randint(n, (1,), generator=self.generator))
-        d2 = (data - data[seeds[0]]).square().sum(dim=1)
-        for i in range(1, self.num_clusters):
-            weights = d2 if float(d2.sum()) > 0 else torch.ones(n)
-            seeds[i] = int(torch.multinomial(weights, 1, generator=self.generator))
-            d2 = torch.minimum(d2, (data - data[seeds[i]]).square().sum(dim=1))
-        return data[seeds].clone()
+        the nearest seed so far) on at most 3 K frames, as scikit-learn's mini-batch k-means
+        does; frames repeated with a small jitter when there are fewer than K."""
+        n, k = data.shape[0], self.num_clusters
+        if n < k:
+            picks = torch.randint(n, (k,), generator=self.generator)
+            return data[picks] + 1e-3 * torch.randn(k, data.shape[1], generator=self.generator)
+        pool = data[torch.randperm(n, generator=self.generator)[: 3 * k]]
+        norms = pool.square().sum(dim=1)  # |x|^2, so |x - c|^2 costs one mat-vec per seed
+
+        def dist2(index: int) -> torch.Tensor:
+            return (norms - 2 * pool @ pool[index] + norms[index]).clamp_min(0)
+
+        seeds = [0]  # the pool is already in random order
+        d2 = dist2(0)
+        for _ in range(1, k):
+            cumulative = d2.cumsum(dim=0)
+            draw = torch.rand(1, generator=self.generator) * cumulative[-1]
+            seeds.append(min(int(torch.searchsorted(cumulative, draw)), len(pool) - 1))
+            d2 = torch.minimum(d2, dist2(seeds[-1]))
+        return pool[seeds].clone()
 
     def _update(self, data: torch.Tensor) -> None:
         assert self.state is not None
