@@ -67,3 +67,27 @@ def test_empty_valid_split_means_no_validation(tmp_path: Path) -> None:
 
     root = write_tokens(tmp_path / "tokens", n_valid=0)
     assert open_token_data(DataConfig(tokens=str(root))).valid is None
+
+
+def test_validation_shares_cover_every_clip_once_in_equal_rounds(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from bandmate.train.config import TrainConfig
+    from bandmate.train.distributed import Env
+    from bandmate.train.loop import valid_batches
+
+    from .conftest import write_tokens
+
+    data = open_token_data(DataConfig(tokens=str(write_tokens(tmp_path / "t", n_valid=5))))
+    config = TrainConfig(batch_size=4)  # 2 clips per process and batch
+    seen, rounds = [], []
+    for rank in range(2):
+        env = Env(rank, 2, rank, torch.device("cpu"))
+        shares = list(valid_batches(SimpleNamespace(data=data, config=config, env=env)))  # type: ignore[arg-type]
+        rounds.append(len(shares))
+        for batch, counted in shares:
+            if counted:
+                seen.extend(tuple(row) for row in batch["encoder_input_tokens"].tolist())
+    assert rounds == [2, 2]  # rank 1 repeats a batch (not counted) to keep FSDP in step
+    expected = data.layout.encoder_tokens(np.asarray(data.valid.input_semantic))  # type: ignore[union-attr]
+    assert sorted(seen) == sorted(tuple(row) for row in expected.tolist())

@@ -126,7 +126,9 @@ def _example_card(example: Mapping[str, Any]) -> str:
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ccc;padding:.3rem .5rem}
-th{background:#f3f3f3}.players{display:flex;flex-wrap:wrap;gap:.5rem}
+th{background:#f3f3f3;max-width:7rem;font-weight:600;overflow-wrap:anywhere}
+.curves{display:flex;flex-wrap:wrap;gap:.5rem}.curves img{width:350px}
+.players{display:flex;flex-wrap:wrap;gap:.5rem}
 figure{margin:0}figcaption{font-size:.75rem;color:#555}audio{width:200px}
 .example{border-top:1px solid #ddd;padding:.5rem 0}.example img{max-width:100%}
 .tag{font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;color:#fff}
@@ -150,7 +152,7 @@ def write_html(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
         f"</title><style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
         f"<h2>Summary</h2>{_summary_table(summaries)}<ul>{note_html}</ul>"
-        + (f"<h2>Training curves</h2>{curve_html}" if curves else "")
+        + (f"<h2>Training curves</h2><div class='curves'>{curve_html}</div>" if curves else "")
         + f"<h2>Examples ({len(examples)})</h2>"
         + "".join(_example_card(e) for e in examples)
         + "</body></html>"

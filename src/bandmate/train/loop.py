@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
+from torch.distributed.tensor import DTensor
 from tqdm import tqdm
 
 from bandmate.config import save_config
@@ -62,7 +64,8 @@ class Run:
     step: int = 0  # global batches done
     last_valid_loss: float | None = None
     last_valid: dict[str, float] = field(default_factory=dict)
-    window: dict[str, torch.Tensor] = field(default_factory=dict)
+    window: dict[str, torch.Tensor] = field(default_factory=dict)  # metric sums since last log
+    grad_norms: list[torch.Tensor] = field(default_factory=list)  # since last log, pre-clip
     window_start: float = field(default_factory=time.perf_counter)
     window_paused_s: float = 0.0  # time in evaluation/checkpoints, left out of tokens/s
 
@@ -143,6 +146,11 @@ def micro_step(run: Run, batch: Batch, sync: bool) -> dict[str, torch.Tensor]:
     return token_sums(logits, batch, ce_sum)
 
 
+def add_into(total: dict[str, torch.Tensor], sums: dict[str, torch.Tensor]) -> None:
+    for key, value in sums.items():
+        total[key] = total[key] + value if key in total else value
+
+
 def train_step(run: Run) -> None:
     """One optimizer update over the global batch `run.step`."""
     config, env = run.config, run.env
@@ -154,29 +162,37 @@ def train_step(run: Run) -> None:
             run.data, config.augment, config.seed, run.step, config.batch_size, micro, micro_batches
         )
         sums = micro_step(run, to_device(batch, env.device), accum == config.grad_accum - 1)
-        for key, value in sums.items():
-            run.window[key] = (
-                run.window.get(key, torch.zeros((), dtype=torch.float64)) + value.cpu()
-            )
-    if config.optim.clip_norm > 0:
-        torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.optim.clip_norm)
+        add_into(run.window, sums)  # stays on the device: no host sync per step
+    max_norm = config.optim.clip_norm if config.optim.clip_norm > 0 else float("inf")
+    norm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), max_norm)
+    if isinstance(norm, DTensor):  # FSDP: a replicated distributed tensor
+        norm = norm.full_tensor()
+    run.grad_norms.append(norm.detach())
     run.optimizer.step()
     run.optimizer.zero_grad(set_to_none=True)
     run.step += 1
 
 
-def valid_batches(run: Run) -> Iterator[Batch]:
-    """This process's share of the validation split, in fixed order."""
+def valid_batches(run: Run) -> Iterator[tuple[Batch, bool]]:
+    """This process's share of the validation split in fixed order, as (batch, counted).
+
+    Every process runs the same number of forward passes (FSDP's are collective): one
+    with nothing left gets a repeat of the first batch, marked not counted.
+    """
     split = run.data.valid
     if split is None:
         return
     size = max(1, run.config.batch_size // (run.env.world * run.config.grad_accum))
-    count = len(split)
-    starts = range(run.env.rank * size, count, run.env.world * size)
-    limit = run.config.eval_batches or len(starts)
-    for start in list(starts)[:limit]:
-        indices = torch.arange(start, min(start + size, count)).numpy()
-        yield make_batch(run.data, split, indices)
+    count, world = len(split), run.env.world
+    rounds = -(-count // (size * world))  # ceil
+    rounds = min(rounds, run.config.eval_batches) if run.config.eval_batches else rounds
+    for index in range(rounds):
+        start = (index * world + run.env.rank) * size
+        counted = start < count
+        indices = (
+            np.arange(start, min(start + size, count)) if counted else np.arange(min(size, count))
+        )
+        yield make_batch(run.data, split, indices), counted
 
 
 @torch.no_grad()
@@ -185,8 +201,9 @@ def evaluate(run: Run) -> dict[str, float]:
     if run.data.valid is None:
         return {}
     run.model.eval()
-    sums = {k: torch.zeros((), dtype=torch.float64) for k in SUM_KEYS}
-    for batch in valid_batches(run):
+    zero = torch.zeros((), dtype=torch.float64, device=run.env.device)
+    sums = {k: zero for k in SUM_KEYS}
+    for batch, counted in valid_batches(run):
         batch = to_device(batch, run.env.device)
         with autocast(run.config, run.env.device):
             logits = run.model(
@@ -195,8 +212,8 @@ def evaluate(run: Run) -> dict[str, float]:
         _, ce_sum = loss_terms(
             logits, batch["decoder_target_tokens"], batch["decoder_loss_weights"], 0.0
         )
-        for key, value in token_sums(logits, batch, ce_sum).items():
-            sums[key] += value.cpu()
+        if counted:
+            add_into(sums, token_sums(logits, batch, ce_sum))
     run.model.train()
     return summarize(all_sum(sums, run.env), "valid")
 
@@ -208,7 +225,10 @@ def log_window(run: Run, metrics: MetricsLog | None) -> dict[str, float]:
     values = summarize(sums, "train")
     values["train/lr"] = float(run.optimizer.param_groups[0]["lr"])
     values["train/tokens_per_s"] = float(sums["weight_sum"]) / max(elapsed, 1e-9)
-    run.window, run.window_start, run.window_paused_s = {}, time.perf_counter(), 0.0
+    if run.grad_norms:  # the same in every process: gradients are reduced before clipping
+        values["train/grad_norm"] = float(torch.stack(run.grad_norms).float().mean())
+    run.window, run.grad_norms = {}, []
+    run.window_start, run.window_paused_s = time.perf_counter(), 0.0
     if metrics is not None:
         metrics.write(run.step, values)
     return values
