@@ -4,10 +4,12 @@ so an interrupted or failed run never leaves a half-written file behind."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -38,3 +40,27 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write `data` to `path` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def read_format_json(path: str | Path, expected_format: str, missing: str) -> dict[str, Any]:
+    """Read a JSON object tagged `"format": expected_format` (checkpoints, token sets,
+    tokenizer state); `DataError` naming the file when it is absent, malformed or foreign.
+
+    Args:
+        path: the JSON file.
+        expected_format: the value its `format` key must hold.
+        missing: the problem to report when the file does not exist.
+    """
+    from bandmate.errors import DataError
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(path, missing) from None
+    except json.JSONDecodeError as error:
+        raise DataError(path, f"malformed JSON ({error.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != expected_format:
+        found = data.get("format") if isinstance(data, dict) else None
+        raise DataError(path, f"unknown format {found!r}, expected {expected_format}")
+    return data

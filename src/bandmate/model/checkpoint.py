@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from bandmate.errors import DataError
-from bandmate.io import atomic_path, atomic_write_text
+from bandmate.io import atomic_path, atomic_write_text, read_format_json
 from bandmate.model.config import T5Config
 from bandmate.model.t5 import T5
 from bandmate.tokens.layout import TokenLayout
@@ -93,15 +93,7 @@ def save_model(
 
 def read_model_json(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / MODEL_JSON
-    try:
-        info = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(path, "not a checkpoint directory (no model.json)") from None
-    except json.JSONDecodeError as error:
-        raise DataError(path, f"malformed JSON ({error.msg})") from None
-    if info.get("format") != FORMAT:
-        raise DataError(path, f"unknown checkpoint format {info.get('format')!r}")
-    return dict(info)
+    return read_format_json(path, FORMAT, "not a checkpoint directory (no model.json)")
 
 
 def resolve_checkpoint(path: str | Path) -> Path:

@@ -24,7 +24,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from bandmate.errors import DataError
-from bandmate.io import atomic_path, atomic_write_text
+from bandmate.io import atomic_path, atomic_write_text, read_format_json
 from bandmate.tokens.features import SAMPLE_RATE_HZ, FrameFeatures, build_features
 from bandmate.tokens.kmeans import KMeansState, StreamingKMeans
 
@@ -77,16 +77,7 @@ class KMeansTokenizer:
 
 def read_semantic_meta(folder: str | Path) -> dict[str, Any]:
     """The JSON of a state folder; `DataError` when missing or of another format."""
-    path = Path(folder) / STATE_JSON
-    try:
-        meta = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(path, "no semantic tokenizer state here") from None
-    except json.JSONDecodeError as error:
-        raise DataError(path, f"malformed JSON ({error.msg})") from None
-    if meta.get("format") != FORMAT:
-        raise DataError(path, f"unknown format {meta.get('format')!r}, expected {FORMAT}")
-    return dict(meta)
+    return read_format_json(Path(folder) / STATE_JSON, FORMAT, "no semantic tokenizer state here")
 
 
 def load_semantic(folder: str | Path, features: FrameFeatures | None = None) -> KMeansTokenizer:

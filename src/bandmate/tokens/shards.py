@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from bandmate.errors import DataError
-from bandmate.io import atomic_path, atomic_write_text
+from bandmate.io import atomic_path, atomic_write_text, read_format_json
 
 FORMAT = "bandmate-tokens/1"
 ARRAYS = ("input_semantic", "target_semantic", "target_acoustic")
@@ -80,18 +80,8 @@ def write_manifest(root: str | Path, manifest: dict[str, Any]) -> None:
 
 def read_manifest(root: str | Path) -> dict[str, Any]:
     """The manifest of a token directory; `DataError` when absent or of another format."""
-    path = Path(root) / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(
-            path, "not a token directory (no manifest.json); run `bandmate tokenize`"
-        ) from None
-    except json.JSONDecodeError as error:
-        raise DataError(path, f"malformed JSON ({error.msg})") from None
-    if manifest.get("format") != FORMAT:
-        raise DataError(path, f"unknown token format {manifest.get('format')!r}, expected {FORMAT}")
-    return dict(manifest)
+    missing = "not a token directory (no manifest.json); run `bandmate tokenize`"
+    return read_format_json(Path(root) / "manifest.json", FORMAT, missing)
 
 
 def load_split(root: str | Path, split: str, verify: bool = False) -> SplitTokens:
