@@ -13,6 +13,7 @@ single clip's denominator can be near zero, which makes per-clip ratios meaningl
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import librosa
@@ -34,14 +35,18 @@ def _prepare(wav: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     return resample(np.asarray(wav, dtype=np.float32), sample_rate_hz, ANALYSIS_RATE_HZ)
 
 
+def _chroma(wav: np.ndarray) -> np.ndarray:
+    """CQT chroma [12, F] at A440."""
+    with warnings.catch_warnings():
+        # The CQT's lowest octaves are computed on a signal decimated to a few hundred
+        # samples, for which librosa warns that its FFT is longer than the input. Expected.
+        warnings.filterwarnings("ignore", message="n_fft=.*is too large", category=UserWarning)
+        return librosa.feature.chroma_cqt(y=wav, sr=ANALYSIS_RATE_HZ, hop_length=HOP, tuning=0.0)
+
+
 def chroma_similarity(a: np.ndarray, b: np.ndarray, sample_rate_hz: int) -> float:
     """Mean cosine between time-aligned chroma frames of two mono clips [S] (0 if none)."""
-    ca, cb = (
-        librosa.feature.chroma_cqt(
-            y=_prepare(x, sample_rate_hz), sr=ANALYSIS_RATE_HZ, hop_length=HOP
-        )
-        for x in (a, b)
-    )
+    ca, cb = (_chroma(_prepare(x, sample_rate_hz)) for x in (a, b))
     ra, rb = (librosa.feature.rms(y=_prepare(x, sample_rate_hz), hop_length=HOP)[0] for x in (a, b))
     ca, cb = _align(ca, cb)
     ra, rb = _align(ra, rb)

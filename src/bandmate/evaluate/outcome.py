@@ -65,7 +65,8 @@ def _periodicity(envelope: np.ndarray, frame_rate_hz: float) -> float:
 
 
 def _pitch_features(wav: np.ndarray, active: np.ndarray, seconds: float) -> tuple[float, float]:
-    chroma = librosa.feature.chroma_stft(y=wav, sr=ANALYSIS_RATE_HZ, hop_length=HOP)
+    # tuning=0: A440 is assumed (estimating it fails on noise and costs time)
+    chroma = librosa.feature.chroma_stft(y=wav, sr=ANALYSIS_RATE_HZ, hop_length=HOP, tuning=0.0)
     n = min(chroma.shape[1], active.size)
     chroma, active = chroma[:, :n], active[:n]
     share = chroma.max(axis=0) / np.maximum(chroma.sum(axis=0), 1e-9)
