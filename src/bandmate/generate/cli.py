@@ -6,8 +6,6 @@ import argparse
 import json
 
 from bandmate.errors import BandmateError
-from bandmate.generate.accompanist import GenerateConfig
-from bandmate.generate.sampling import SamplingConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bandmate.generate.accompanist import GenerateConfig
     from bandmate.generate.run import generate_files
+    from bandmate.generate.sampling import SamplingConfig
 
     if args.candidates < 1:
         raise BandmateError("--candidates must be at least 1")
