@@ -251,6 +251,8 @@ def run_songs(
     frames: FrameCounts,
 ) -> Iterator[str]:
     """Tokenize each pair into its chunk; yields song ids as they finish."""
+    if config.workers > MAX_WORKERS:
+        log.warning("workers=%d capped at %d", config.workers, MAX_WORKERS)
     workers = min(config.workers, MAX_WORKERS, len(todo))
     if workers <= 1:
         threads = torch.get_num_threads()
