@@ -6,8 +6,10 @@ Letters: B batch (the candidates), S samples, F frames, K codebooks.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,19 @@ from bandmate.tokens.interfaces import AcousticCodec, SemanticTokenizer
 from bandmate.tokens.layout import TokenLayout
 
 log = logging.getLogger(__name__)
+SMALL_MODEL_PARAMETERS = 50_000_000
+
+
+@contextlib.contextmanager
+def cpu_threads(count: int | None) -> Iterator[None]:
+    """Run the block with `count` intra-op threads (None: unchanged), then restore."""
+    before = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)
@@ -128,7 +143,22 @@ class Accompanist:
         )
         return targets.cpu().numpy()
 
+    def decode_threads(self) -> int | None:
+        """Intra-op threads for decoding: 1 for a small model on the CPU, where handing
+        tiny ops between threads costs more than it saves (benchmarks/generate_speed.py,
+        tiny preset, 5 s clip, 2 cores with one busy: 1.0 s on one thread, 68 s on two);
+        None (torch's default) otherwise."""
+        size = sum(p.numel() for p in self.model.parameters())
+        return 1 if self.device.type == "cpu" and size < SMALL_MODEL_PARAMETERS else None
+
     def accompany(
+        self, wav: np.ndarray, sample_rate_hz: int, config: GenerateConfig
+    ) -> tuple[np.ndarray, Timings, int]:
+        """Accompaniment candidates for one mono input (see `_accompany`)."""
+        with cpu_threads(self.decode_threads()):
+            return self._accompany(wav, sample_rate_hz, config)
+
+    def _accompany(
         self, wav: np.ndarray, sample_rate_hz: int, config: GenerateConfig
     ) -> tuple[np.ndarray, Timings, int]:
         """Accompaniment candidates for one mono input.
