@@ -89,7 +89,7 @@ def tokenize_stage(config: DemoConfig, root: Path, tokens: Path) -> None:
 
 def train_stage(config: DemoConfig, tokens: Path, run: Path) -> None:
     from bandmate.config import from_dict, to_dict
-    from bandmate.generate.accompanist import cpu_threads
+    from bandmate.runtime import cpu_threads
     from bandmate.train.config import TrainConfig
     from bandmate.train.loop import train
 

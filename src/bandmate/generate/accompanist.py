@@ -6,10 +6,8 @@ Letters: B batch (the candidates), S samples, F frames, K codebooks.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,23 +21,12 @@ from bandmate.generate.decode import forced_prefix, generate_targets
 from bandmate.generate.sampling import SamplingConfig
 from bandmate.generate.windows import cut, stitch, window_starts
 from bandmate.model.t5 import T5
+from bandmate.runtime import cpu_threads, pick_device
 from bandmate.tokens.interfaces import AcousticCodec, SemanticTokenizer
 from bandmate.tokens.layout import TokenLayout
 
 log = logging.getLogger(__name__)
 SMALL_MODEL_PARAMETERS = 50_000_000
-
-
-@contextlib.contextmanager
-def cpu_threads(count: int | None) -> Iterator[None]:
-    """Run the block with `count` intra-op threads (None: unchanged), then restore."""
-    before = torch.get_num_threads()
-    if count is not None:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)
@@ -60,13 +47,6 @@ class Timings:
 
     def as_dict(self) -> dict[str, float]:
         return {"tokenize_s": self.tokenize, "decode_s": self.decode, "codec_decode_s": self.codec}
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """`auto` -> cuda when available, else cpu."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 class Accompanist:
