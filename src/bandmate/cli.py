@@ -30,8 +30,23 @@ def add_pairs_command(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def add_codec_command(sub: argparse._SubParsersAction) -> None:
+    from bandmate.codec.cli import add_arguments
+
+    parser = sub.add_parser(
+        "codec",
+        help="train the project's neural audio codec, or reconstruct audio with one",
+        description="The project's own EnCodec-style codec (4 codebooks x 1024 at 75 Hz, "
+        "24 kHz): `train` fits one on a folder of audio, `reconstruct` encodes and decodes a file.",
+    )
+    add_arguments(parser)
+
+
 # Each entry registers one subcommand; stages add theirs here.
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_pairs_command,)
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_pairs_command,
+    add_codec_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
