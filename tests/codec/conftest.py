@@ -45,6 +45,7 @@ def tiny_train_config() -> TrainConfig:
         batch_size=2,
         segment_seconds=0.1,
         warmup_steps=2,
+        vq_start_step=2,
         kmeans_crops=4,
         kmeans_iters=3,
         valid_crops=2,

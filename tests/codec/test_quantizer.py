@@ -41,7 +41,7 @@ def test_dead_codes_restart_on_batch_vectors() -> None:
     book = EMACodebook(dim=2, size=4, decay=0.9, dead_code_fraction=0.1)
     book.embed.copy_(torch.tensor([[0.0, 0.0], [100.0, 100.0], [200.0, 0.0], [0.0, 200.0]]))
     book.embed_sum.copy_(book.embed)
-    book.cluster_size.fill_(0.01)
+    book.usage.fill_(0.01)
     vectors = torch.randn(64, 2)
     restarted = book.update(vectors, book.encode(vectors))
     assert restarted == 3  # entries 1-3 got no vector and had ~no usage

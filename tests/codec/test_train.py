@@ -30,6 +30,8 @@ def test_training_writes_a_loadable_checkpoint_and_curves(
     curves = [json.loads(line) for line in (out / "train/curves.jsonl").read_text().splitlines()]
     assert [row["step"] for row in curves] == [1, 2, 3, 4, 5, 6]
     assert "valid/mel" in curves[2] and "valid/mel" in curves[5]
+    # Steps 1-2 train a plain autoencoder; k-means then starts the quantizer at step 3.
+    assert "vq/used_0" not in curves[1] and curves[2]["vq/used_0"] >= 1
     assert json.loads((out / "config.json").read_text())["train"]["steps"] == 6
     codec = load_codec(str(out))
     assert codec.encode(torch.zeros(1, 640)).shape == (1, 4, 2)

@@ -77,11 +77,12 @@ class CodecConfig:
     channels: int = 16  # channels after the first conv; doubled at each downsampling
     strides: tuple[int, ...] = (2, 4, 5, 8)  # encoder downsampling; product = hop length
     dilations: tuple[int, ...] = (1, 3)  # residual units per block and their dilations
-    latent_dim: int = 128  # D, the dimension that is quantized
+    latent_dim: int = 128  # D, the encoder output / decoder input dimension
+    code_dim: int = 8  # d, the projected space where codes are looked up
     num_codebooks: int = 4  # K residual VQ stages
     codebook_size: int = 1024  # N entries per codebook
     ema_decay: float = 0.99  # codebook EMA decay
-    dead_code_fraction: float = 0.05  # restart codes used less than this share of the mean
+    dead_code_fraction: float = 0.1  # restart codes used less than this share of an even spread
 
     @property
     def hop_length(self) -> int:
@@ -93,7 +94,12 @@ class CodecConfig:
 
 
 class Encoder(nn.Module):
-    """wav [B, 1, S] -> latents [B, D, S / hop]."""
+    """wav [B, 1, S] -> latents [B, D, S / hop], standardized per channel.
+
+    The closing BatchNorm (no affine part) removes each channel's constant offset:
+    early in training the frame-to-frame variation of the latents is a few percent of
+    that offset, and codebooks looked up on such latents collapse onto one code.
+    """
 
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
@@ -103,6 +109,7 @@ class Encoder(nn.Module):
             layers.append(encoder_block(c, stride, config.dilations))
             c *= 2
         layers += [nn.ELU(), PaddedConv1d(c, config.latent_dim, 7)]
+        layers.append(nn.BatchNorm1d(config.latent_dim, affine=False))
         self.net = nn.Sequential(*layers)
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
@@ -137,6 +144,7 @@ class CodecModel(nn.Module):
             config.latent_dim,
             config.num_codebooks,
             config.codebook_size,
+            config.code_dim,
             config.ema_decay,
             config.dead_code_fraction,
         )
@@ -149,16 +157,21 @@ class CodecModel(nn.Module):
         return F.pad(wav, (0, missing)).unsqueeze(1)
 
     def forward(
-        self, wav: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, float]]:
+        self, wav: torch.Tensor, quantize: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, dict[str, float]]:
         """Training pass.
 
         Args:
             wav: [B, S] float, S a multiple of the hop length.
+            quantize: False skips the quantizer (a plain autoencoder, used to warm up
+                the encoder before its latents initialize the codebooks).
         Returns:
-            (reconstruction [B, S], codes [B, K, F], commitment loss, quantizer stats).
+            (reconstruction [B, S], codes [B, K, F] or None, commitment loss, stats).
         """
         latents = self.encoder(self.pad(wav))  # [B, D, F]
+        if not quantize:
+            recon = self.decoder(latents).squeeze(1)[..., : wav.shape[-1]]
+            return recon, None, latents.new_zeros(()), {}
         quantized, codes, commitment, stats = self.quantizer(latents)
         recon = self.decoder(quantized).squeeze(1)[..., : wav.shape[-1]]
         return recon, codes, commitment, stats

@@ -64,6 +64,7 @@ class TrainConfig:
     l1_weight: float = 0.1  # time-domain L1 loss
     commitment_weight: float = 1.0  # VQ commitment loss
     gain_db: float = 6.0  # random gain of each crop within +-gain_db (level robustness)
+    vq_start_step: int = 0  # steps as a plain autoencoder before k-means + quantization
     kmeans_crops: int = 128  # crops whose latents initialize the codebooks
     kmeans_iters: int = 20  # Lloyd iterations of that k-means
     valid_crops: int = 16  # fixed validation crops (1 s each)
@@ -119,7 +120,7 @@ class Trainer:
 
     @torch.no_grad()
     def init_codebooks(self) -> None:
-        """k-means on encoder outputs of fresh crops (before any gradient step)."""
+        """k-means on encoder outputs of fresh crops (at step `vq_start_step`)."""
         length = self._length(self.config.segment_seconds)
         crops = self.train_pool.crops(self.rng, self.config.kmeans_crops, length)
         latents = self.model.encoder(self.model.pad(torch.from_numpy(crops).to(self.device)))
@@ -131,7 +132,10 @@ class Trainer:
         self.model.train()
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(self.step, config)
-        recon, _, commitment, stats = self.model(batch)
+        if self.step == config.vq_start_step:
+            self.init_codebooks()
+        quantize = self.step >= config.vq_start_step
+        recon, _, commitment, stats = self.model(batch, quantize=quantize)
         mel = self.losses(recon, batch)
         l1 = (recon - batch).abs().mean()
         total = config.mel_weight * mel + config.l1_weight * l1
@@ -156,7 +160,10 @@ class Trainer:
         """Mel and L1 losses of the fixed validation crops through the quantized codec."""
         self.model.eval()
         batch = self.valid_batch.to(self.device)
-        recon = self.model.decode(self.model.encode(batch))[..., : batch.shape[-1]]
+        if self.step <= self.config.vq_start_step:  # codebooks not initialized yet
+            recon = self.model(batch, quantize=False)[0]
+        else:
+            recon = self.model.decode(self.model.encode(batch))[..., : batch.shape[-1]]
         return {
             "valid/mel": float(self.losses(recon, batch)),
             "valid/l1": float((recon - batch).abs().mean()),
@@ -290,8 +297,6 @@ def train_codec(
     if saved is not None:
         restore_training(trainer, out)
         log.info("resuming %s at step %d of %d", out, trainer.step, config.steps)
-    else:
-        trainer.init_codebooks()
     extra = {"train": {"data": str(data), "audio_minutes": round(train_pool.seconds / 60, 2)}}
     run_loop(trainer, out, extra, progress)
     return trainer.model.eval()
