@@ -19,7 +19,8 @@ def test_train_then_reconstruct_any_rate_and_length(
             "--set", "model.channels=2", "--set", "model.dilations=[1]",
             "--set", "model.latent_dim=8", "--set", "model.codebook_size=16",
             "--set", "batch_size=2", "--set", "segment_seconds=0.1",
-            "--set", "kmeans_crops=2", "--set", "valid_crops=1", "--no-progress",
+            "--set", "kmeans_crops=2", "--set", "valid_crops=1", "--set", "plot=false",
+            "--no-progress",
         ]
     )  # fmt: skip
     assert code == 0 and (out / "model.safetensors").is_file()

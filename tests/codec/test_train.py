@@ -25,7 +25,7 @@ def test_training_writes_a_loadable_checkpoint_and_curves(
     audio_dir: Path, tmp_path: Path, tiny_train_config: TrainConfig
 ) -> None:
     out = tmp_path / "ckpt"
-    train_codec(audio_dir, out, tiny_train_config, progress=False)
+    train_codec(audio_dir, out, replace(tiny_train_config, plot=True), progress=False)
     assert (out / "curves.png").is_file()
     curves = [json.loads(line) for line in (out / "train/curves.jsonl").read_text().splitlines()]
     assert [row["step"] for row in curves] == [1, 2, 3, 4, 5, 6]
@@ -53,6 +53,7 @@ def test_loss_falls_when_overfitting(
         valid_every=20,
         log_every=5,
         save_every=20,
+        plot=False,
     )
     train_codec(audio_dir, tmp_path / "ckpt", config, progress=False)
     rows = (tmp_path / "ckpt/train/curves.jsonl").read_text().splitlines()

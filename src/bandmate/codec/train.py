@@ -71,6 +71,7 @@ class TrainConfig:
     valid_every: int = 250  # steps between validation passes
     log_every: int = 25  # steps between curve points
     save_every: int = 500  # steps between checkpoints
+    plot: bool = True  # draw curves.png at every save (needs matplotlib)
     seed: int = 0  # seeds the weights, the data order and the k-means
 
 
@@ -189,7 +190,8 @@ def save_training(trainer: Trainer, out: Path, extra: dict[str, Any]) -> None:
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=1) + "\n")
         lines = "".join(json.dumps(row) + "\n" for row in trainer.curves)
         (tmp / CURVES_FILE).write_text(lines)
-        plot_curves(trainer.curves, tmp / "curves.png")
+        if trainer.config.plot:
+            plot_curves(trainer.curves, tmp / "curves.png")
 
     write_checkpoint_dir(out, fill)
 
