@@ -47,6 +47,13 @@ COMMANDS: tuple[Command, ...] = (
         "preset or of a free --input/--target choice. Reads metadata only.",
     ),
     Command(
+        "codec",
+        "bandmate.codec.cli",
+        "train the project's neural audio codec, or reconstruct audio with one",
+        "The project's own EnCodec-style codec (4 codebooks x 1024 at 75 Hz, 24 kHz): `train` "
+        "fits one on a folder of audio, `reconstruct` encodes and decodes a file.",
+    ),
+    Command(
         "tokenize",
         "bandmate.tokens.cli",
         "turn a dataset into token shards (semantic ids + codec codes)",
@@ -101,7 +108,8 @@ def add_command(sub: argparse._SubParsersAction, command: Command) -> None:
     module = importlib.import_module(command.module)
     parser = sub.add_parser(command.name, help=command.help, description=command.description)
     module.add_arguments(parser)
-    parser.set_defaults(handler=module.run)
+    if hasattr(module, "run"):  # else its sub-actions set their own handlers (codec)
+        parser.set_defaults(handler=module.run)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,128 @@
+"""Codec checkpoint directories: `config.json` + `model.safetensors`, never pickle.
+
+    DIR/config.json          {"format": "bandmate-codec/1", "model": CodecConfig fields}
+    DIR/model.safetensors    encoder, decoder and codebook tensors
+    DIR/train/...            optional training state (see train.py), ignored when loading
+
+A directory is written under a temporary name and renamed into place, so a reader never
+sees half a checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from bandmate.codec.model import CodecConfig, CodecModel
+from bandmate.config import from_dict
+from bandmate.errors import BandmateError
+
+FORMAT = "bandmate-codec/1"
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+def config_to_dict(config: CodecConfig) -> dict[str, Any]:
+    return {
+        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()
+    }
+
+
+def write_checkpoint_dir(
+    path: str | Path, fill: Callable[[Path], None], keep_existing: tuple[str, ...] = ()
+) -> None:
+    """Create directory `path` atomically: `fill(tmp_dir)` writes its files, then the
+    temporary directory replaces any old one. Entries named in `keep_existing` are
+    carried over from the old directory when `fill` did not write them."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        fill(tmp)
+        for name in keep_existing:
+            if (target / name).exists() and not (tmp / name).exists():
+                os.replace(target / name, tmp / name)
+        old = target.with_name(f".{target.name}.old")
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_model_files(folder: Path, model: CodecModel, extra: dict[str, Any] | None = None) -> None:
+    """Write config.json and model.safetensors of `model` into an existing folder."""
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
+    payload = {"format": FORMAT, "model": config_to_dict(model.config), **(extra or {})}
+    (folder / CONFIG_FILE).write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def save_codec(path: str | Path, model: CodecModel, extra: dict[str, Any] | None = None) -> None:
+    """Write a codec checkpoint directory atomically (any training state is kept)."""
+    write_checkpoint_dir(path, lambda tmp: write_model_files(tmp, model, extra), ("train",))
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The parsed config.json of a checkpoint directory (BandmateError if unusable)."""
+    folder = Path(path)
+    config_path = folder / CONFIG_FILE
+    if not folder.is_dir():
+        raise BandmateError(f"{folder}: codec checkpoint directory not found")
+    try:
+        data = json.loads(config_path.read_text())
+    except FileNotFoundError:
+        raise BandmateError(f"{config_path}: codec config missing") from None
+    except json.JSONDecodeError as error:
+        raise BandmateError(f"{config_path}: malformed JSON ({error.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BandmateError(f"{config_path}: not a {FORMAT} codec config")
+    return data
+
+
+def load_model(path: str | Path) -> CodecModel:
+    """Build a CodecModel from a checkpoint directory, in eval mode on CPU."""
+    folder = Path(path)
+    data = read_config(folder)
+    try:
+        model = CodecModel(from_dict(CodecConfig, data["model"], str(folder / CONFIG_FILE)))
+    except (KeyError, TypeError, ValueError) as error:
+        raise BandmateError(f"{folder / CONFIG_FILE}: invalid codec config ({error})") from None
+    weights = folder / WEIGHTS_FILE
+    try:
+        state = load_file(str(weights))
+    except FileNotFoundError:
+        raise BandmateError(f"{weights}: codec weights missing") from None
+    except (SafetensorError, OSError) as error:
+        raise BandmateError(f"{weights}: unreadable safetensors ({error})") from None
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        reason = str(error).splitlines()[0]
+        raise BandmateError(f"{weights}: weights do not fit the config ({reason})") from None
+    return model.eval()
+
+
+def state_dict_to_tensors(prefix: str, state: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """Flatten a nested optimizer state into safetensors-ready `prefix.a.b` tensors."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, dict):
+            out.update(state_dict_to_tensors(name, value))
+        elif isinstance(value, torch.Tensor):
+            out[name] = value.detach().cpu().contiguous()
+    return out

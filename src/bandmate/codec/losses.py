@@ -1,0 +1,94 @@
+"""Reconstruction losses: time-domain L1 and multi-resolution log-mel distances.
+
+Written with torch.stft and a hand-built mel filterbank so the package needs neither
+torchaudio nor librosa.
+
+Letters: B batch, S samples, M mel bands, T STFT frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def hz_to_mel(hz: torch.Tensor) -> torch.Tensor:
+    return 2595.0 * torch.log10(1.0 + hz / 700.0)
+
+
+def mel_to_hz(mel: torch.Tensor) -> torch.Tensor:
+    return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
+
+
+def mel_filterbank(n_fft: int, n_mels: int, sample_rate_hz: int) -> torch.Tensor:
+    """Triangular HTK-mel filters from 0 Hz to Nyquist, each normalised to unit area.
+
+    Returns:
+        [M, n_fft // 2 + 1] float32.
+    """
+    bins = torch.linspace(0.0, sample_rate_hz / 2, n_fft // 2 + 1)
+    top = hz_to_mel(torch.tensor(sample_rate_hz / 2.0))
+    edges = mel_to_hz(torch.linspace(0.0, float(top), n_mels + 2))
+    low, centre, high = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins[None, :] - low) / (centre - low)
+    falling = (high - bins[None, :]) / (high - centre)
+    filters = torch.clamp(torch.minimum(rising, falling), min=0.0)
+    # Narrow low filters may fall between FFT bins; keep them from being all-zero.
+    filters = filters + (filters.sum(1, keepdim=True) == 0) * F.one_hot(
+        torch.bucketize(centre.squeeze(1), bins).clamp(max=n_fft // 2), n_fft // 2 + 1
+    )
+    return (filters / filters.sum(1, keepdim=True)).float()
+
+
+class MelMagnitude(nn.Module):
+    """wav [B, S] -> mel magnitudes [B, M, T] at one STFT resolution (hop n_fft / 4)."""
+
+    def __init__(self, n_fft: int, n_mels: int, sample_rate_hz: int) -> None:
+        super().__init__()
+        self.n_fft = n_fft
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        self.register_buffer(
+            "filters", mel_filterbank(n_fft, n_mels, sample_rate_hz), persistent=False
+        )
+        self.window: torch.Tensor
+        self.filters: torch.Tensor
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        """Mel magnitudes (not yet logged) [B, M, T]."""
+        spec = torch.stft(
+            wav,
+            self.n_fft,
+            hop_length=self.n_fft // 4,
+            window=self.window,
+            center=True,
+            return_complex=True,
+        ).abs()
+        return self.filters @ spec
+
+
+class MultiResolutionMelLoss(nn.Module):
+    """Mean over resolutions of L1(log10 mel) + L1(mel), as in DAC: the log term weighs
+    quiet detail, the linear term the loud partials. Magnitudes below 1e-5 are clamped
+    so inaudible differences in silence cost nothing."""
+
+    def __init__(
+        self,
+        sample_rate_hz: int,
+        n_ffts: Sequence[int] = (2048, 1024, 512, 256, 128),
+        n_mels: Sequence[int] = (128, 80, 64, 32, 16),
+    ) -> None:
+        super().__init__()
+        self.resolutions = nn.ModuleList(
+            MelMagnitude(n, m, sample_rate_hz) for n, m in zip(n_ffts, n_mels, strict=True)
+        )
+
+    def forward(self, recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        total = recon.new_zeros(())
+        for mel in self.resolutions:
+            a, b = mel(recon), mel(target)
+            log_a, log_b = torch.log10(a.clamp(min=1e-5)), torch.log10(b.clamp(min=1e-5))
+            total = total + F.l1_loss(log_a, log_b) + F.l1_loss(a, b)
+        return total / len(self.resolutions)

@@ -1,0 +1,324 @@
+"""Training of the codec: reconstruction losses (time-domain L1 + multi-resolution
+log-mel) plus the VQ commitment loss; codebooks start from k-means and follow EMAs.
+
+The output directory is a loadable checkpoint at every save (config.json +
+model.safetensors) and also holds what resuming needs:
+
+    OUT/train/state.json            step, train config, optimizer groups, data RNG state
+    OUT/train/optimizer.safetensors Adam moments and the torch RNG state
+    OUT/train/curves.jsonl          one JSON line of metrics per logged step
+    OUT/curves.png                  the curves (when matplotlib is installed)
+
+Running again with the same OUT resumes from the last save; the loss continues exactly
+as if the run had not stopped (same data order, same optimizer state).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from bandmate.codec.checkpoint import (
+    load_model,
+    state_dict_to_tensors,
+    write_checkpoint_dir,
+    write_model_files,
+)
+from bandmate.codec.data import AudioPool, load_pools
+from bandmate.codec.losses import MultiResolutionMelLoss
+from bandmate.codec.model import CodecConfig, CodecModel
+from bandmate.config import from_dict, to_dict
+from bandmate.errors import BandmateError
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "train/state.json"
+OPTIMIZER_FILE = "train/optimizer.safetensors"
+CURVES_FILE = "train/curves.jsonl"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one codec training run; saved with its checkpoints."""
+
+    model: CodecConfig = field(default_factory=CodecConfig)
+    steps: int = 5000  # optimizer steps in total
+    batch_size: int = 16  # crops per step
+    segment_seconds: float = 0.5  # length of a training crop
+    learning_rate: float = 1e-3  # Adam peak rate
+    warmup_steps: int = 200  # linear warm-up, then cosine decay to 10% of the peak
+    betas: tuple[float, float] = (0.5, 0.9)  # Adam betas (EnCodec's)
+    grad_clip: float = 1.0  # max global gradient norm
+    mel_weight: float = 1.0  # multi-resolution log-mel loss
+    l1_weight: float = 0.1  # time-domain L1 loss
+    commitment_weight: float = 1.0  # VQ commitment loss
+    gain_db: float = 6.0  # random gain of each crop within +-gain_db (level robustness)
+    vq_start_step: int = 0  # steps as a plain autoencoder before k-means + quantization
+    kmeans_crops: int = 128  # crops whose latents initialize the codebooks
+    kmeans_iters: int = 20  # Lloyd iterations of that k-means
+    valid_crops: int = 16  # fixed validation crops (1 s each)
+    valid_every: int = 250  # steps between validation passes
+    log_every: int = 25  # steps between curve points
+    save_every: int = 500  # steps between checkpoints
+    plot: bool = True  # draw curves.png at every save (needs matplotlib)
+    seed: int = 0  # seeds the weights, the data order and the k-means
+
+
+def lr_at(step: int, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 10% of the peak at the last step."""
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    span = max(config.steps - config.warmup_steps, 1)
+    progress = min((step - config.warmup_steps) / span, 1.0)
+    return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+class Trainer:
+    """Holds the model, losses, optimizer and data streams of one run."""
+
+    def __init__(self, config: TrainConfig, train: AudioPool, valid: AudioPool, device: str):
+        self.config = config
+        self.device = torch.device(device)
+        torch.manual_seed(config.seed)
+        self.model = CodecModel(config.model).to(self.device)
+        self.losses = MultiResolutionMelLoss(config.model.sample_rate_hz).to(self.device)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=config.learning_rate, betas=config.betas
+        )
+        self.train_pool = train
+        self.rng = np.random.default_rng(config.seed)
+        self.step = 0
+        self.curves: list[dict[str, float]] = []
+        valid_rng = np.random.default_rng(config.seed + 1)
+        self.valid_batch = torch.from_numpy(
+            valid.crops(valid_rng, config.valid_crops, self._length(1.0))
+        )
+
+    def _length(self, seconds: float) -> int:
+        hop = self.config.model.hop_length
+        return max(round(seconds * self.config.model.sample_rate_hz / hop), 1) * hop
+
+    def next_batch(self) -> torch.Tensor:
+        """Random crops with a random gain. Returns [B, S] on the device."""
+        config = self.config
+        crops = self.train_pool.crops(
+            self.rng, config.batch_size, self._length(config.segment_seconds)
+        )
+        gains = 10 ** (self.rng.uniform(-config.gain_db, config.gain_db, (len(crops), 1)) / 20)
+        crops = np.clip(crops * gains, -1.0, 1.0).astype(np.float32)
+        return torch.from_numpy(crops).to(self.device)
+
+    @torch.no_grad()
+    def init_codebooks(self) -> None:
+        """k-means on encoder outputs of fresh crops (at step `vq_start_step`)."""
+        length = self._length(self.config.segment_seconds)
+        crops = self.train_pool.crops(self.rng, self.config.kmeans_crops, length)
+        latents = self.model.encoder(self.model.pad(torch.from_numpy(crops).to(self.device)))
+        self.model.quantizer.init_kmeans(latents, self.config.kmeans_iters, self.config.seed)
+
+    def train_step(self, batch: torch.Tensor) -> dict[str, float]:
+        """One optimizer step on `batch` [B, S]. Returns slash-named metrics."""
+        config = self.config
+        self.model.train()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(self.step, config)
+        if self.step == config.vq_start_step:
+            self.init_codebooks()
+        quantize = self.step >= config.vq_start_step
+        recon, _, commitment, stats = self.model(batch, quantize=quantize)
+        mel = self.losses(recon, batch)
+        l1 = (recon - batch).abs().mean()
+        total = config.mel_weight * mel + config.l1_weight * l1
+        total = total + config.commitment_weight * commitment
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        return {
+            "loss/total": total.item(),
+            "loss/mel": mel.item(),
+            "loss/l1": l1.item(),
+            "vq/commitment": commitment.item(),
+            "grad_norm": float(grad_norm),
+            "lr": lr_at(self.step - 1, config),
+            **stats,
+        }
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Mel and L1 losses of the fixed validation crops through the quantized codec."""
+        self.model.eval()
+        batch = self.valid_batch.to(self.device)
+        if self.step <= self.config.vq_start_step:  # codebooks not initialized yet
+            recon = self.model(batch, quantize=False)[0]
+        else:
+            recon = self.model.decode(self.model.encode(batch))[..., : batch.shape[-1]]
+        return {
+            "valid/mel": float(self.losses(recon, batch)),
+            "valid/l1": float((recon - batch).abs().mean()),
+        }
+
+
+def save_training(trainer: Trainer, out: Path, extra: dict[str, Any]) -> None:
+    """Write a loadable checkpoint plus the state needed to resume, atomically."""
+    optimizer_state = trainer.optimizer.state_dict()
+
+    def fill(tmp: Path) -> None:
+        write_model_files(tmp, trainer.model, extra)
+        (tmp / "train").mkdir()
+        tensors = state_dict_to_tensors("optim", optimizer_state["state"])
+        tensors["rng.torch"] = torch.get_rng_state()
+        save_file(tensors, str(tmp / OPTIMIZER_FILE))
+        state = {
+            "step": trainer.step,
+            "config": to_dict(trainer.config),
+            "param_groups": optimizer_state["param_groups"],
+            "data_rng": trainer.rng.bit_generator.state,
+        }
+        (tmp / STATE_FILE).write_text(json.dumps(state, indent=1) + "\n")
+        lines = "".join(json.dumps(row) + "\n" for row in trainer.curves)
+        (tmp / CURVES_FILE).write_text(lines)
+        if trainer.config.plot:
+            plot_curves(trainer.curves, tmp / "curves.png")
+
+    write_checkpoint_dir(out, fill)
+
+
+def read_train_config(out: Path) -> TrainConfig | None:
+    """The TrainConfig saved in OUT, or None when OUT holds no training state."""
+    path = out / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise BandmateError(f"{path}: malformed training state ({error.msg})") from None
+    return from_dict(TrainConfig, state["config"], str(path))
+
+
+def restore_training(trainer: Trainer, out: Path) -> None:
+    """Load weights, optimizer, RNGs, step and curves saved in OUT into `trainer`."""
+    state = json.loads((out / STATE_FILE).read_text())
+    trainer.model.load_state_dict(load_model(out).state_dict())
+    tensors = load_file(str(out / OPTIMIZER_FILE))
+    torch.set_rng_state(tensors.pop("rng.torch"))
+    per_param: dict[int, dict[str, torch.Tensor]] = {}
+    for name, value in tensors.items():
+        _, index, key = name.split(".", 2)
+        per_param.setdefault(int(index), {})[key] = value
+    trainer.optimizer.load_state_dict({"state": per_param, "param_groups": state["param_groups"]})
+    trainer.rng.bit_generator.state = state["data_rng"]
+    trainer.step = int(state["step"])
+    rows = [json.loads(line) for line in (out / CURVES_FILE).read_text().splitlines() if line]
+    trainer.curves = [row for row in rows if row["step"] <= trainer.step]
+
+
+def plot_curves(curves: list[dict[str, float]], path: Path) -> None:
+    """Training and validation losses against step, as a PNG (skipped without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log.info("matplotlib not installed: no curves.png")
+        return
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key in ("loss/mel", "valid/mel", "loss/l1", "vq/commitment"):
+        points = [(row["step"], row[key]) for row in curves if key in row]
+        if points:
+            ax.plot(*zip(*points, strict=True), label=key)
+    ax.set_xlabel("step")
+    ax.set_yscale("log")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _averaged(rows: list[dict[str, float]]) -> dict[str, float]:
+    keys = rows[0].keys()
+    return {k: float(np.mean([row[k] for row in rows])) for k in keys}
+
+
+def _steps(trainer: Trainer, progress: bool) -> Iterator[int]:
+    bar = tqdm(
+        range(trainer.step, trainer.config.steps),
+        initial=trainer.step,
+        total=trainer.config.steps,
+        disable=not progress,
+        desc="codec",
+        mininterval=10.0,
+    )
+    for step in bar:
+        yield step
+        if trainer.curves:
+            bar.set_postfix(mel=f"{trainer.curves[-1]['loss/mel']:.3f}", refresh=False)
+
+
+def train_codec(
+    data: str | Path,
+    out: str | Path,
+    config: TrainConfig,
+    device: str = "cpu",
+    progress: bool = True,
+) -> CodecModel:
+    """Train (or resume) a codec on every audio file under `data`; checkpoints go to `out`.
+
+    Args:
+        data: folder of audio files, read recursively, any rate and channel count.
+        out: checkpoint directory; when it holds training state the run resumes there
+            (the saved config wins, except `steps`, which may be raised).
+        config: settings of a fresh run.
+        device: torch device, e.g. "cpu" or "cuda".
+        progress: show a tqdm bar.
+    Returns:
+        the trained model (also saved in `out`).
+    """
+    out = Path(out)
+    saved = read_train_config(out)
+    if saved is None and out.exists() and any(out.iterdir()):
+        raise BandmateError(f"{out}: exists and holds no codec training state; pick a new --out")
+    if saved is not None:
+        config = replace(saved, steps=max(config.steps, saved.steps))
+    train_pool, valid_pool = load_pools(data, config.model.sample_rate_hz)
+    trainer = Trainer(config, train_pool, valid_pool, device)
+    if saved is not None:
+        restore_training(trainer, out)
+        log.info("resuming %s at step %d of %d", out, trainer.step, config.steps)
+    extra = {"train": {"data": str(data), "audio_minutes": round(train_pool.seconds / 60, 2)}}
+    run_loop(trainer, out, extra, progress)
+    return trainer.model.eval()
+
+
+def run_loop(trainer: Trainer, out: Path, extra: dict[str, Any], progress: bool) -> None:
+    """Steps until `config.steps`, logging, validating and saving on schedule."""
+    config = trainer.config
+    pending: list[dict[str, float]] = []
+    started = time.monotonic()
+    for _ in _steps(trainer, progress):
+        pending.append(trainer.train_step(trainer.next_batch()))
+        step = trainer.step
+        if step % config.log_every == 0 or step == config.steps:
+            row = {"step": float(step), **_averaged(pending)}
+            if step % config.valid_every == 0 or step == config.steps:
+                row.update(trainer.validate())
+            row["elapsed_s"] = time.monotonic() - started
+            trainer.curves.append(row)
+            pending = []
+        if step % config.save_every == 0 or step == config.steps:
+            extra["train"]["steps"] = step
+            save_training(trainer, out, extra)

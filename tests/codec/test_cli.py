@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from bandmate.cli import main
+
+
+def test_train_then_reconstruct_any_rate_and_length(
+    audio_dir: Path, tmp_path: Path, capsys, make_plucks
+) -> None:
+    plucks = make_plucks
+    out = tmp_path / "ckpt"
+    code = main(
+        [
+            "codec", "train", "--data", str(audio_dir), "--out", str(out), "--steps", "2",
+            "--set", "model.channels=2", "--set", "model.dilations=[1]",
+            "--set", "model.latent_dim=8", "--set", "model.codebook_size=16",
+            "--set", "batch_size=2", "--set", "segment_seconds=0.1",
+            "--set", "kmeans_crops=2", "--set", "valid_crops=1", "--set", "plot=false",
+            "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0 and (out / "model.safetensors").is_file()
+    stereo = np.stack([plucks(0.77, 44_100, 1), plucks(0.77, 44_100, 2)], axis=1)
+    sf.write(tmp_path / "in.wav", stereo, 44_100)
+    code = main(["codec", "reconstruct", str(tmp_path / "in.wav"), str(tmp_path / "out.wav"),
+                 "--codec", f"bandmate:{out}"])  # fmt: skip
+    assert code == 0
+    info = sf.info(str(tmp_path / "out.wav"))
+    assert (info.samplerate, info.channels, info.frames) == (44_100, 1, len(stereo))
+    assert "frames x 4 codebooks" in capsys.readouterr().out
+
+
+def test_reconstruct_with_a_missing_codec_fails_in_one_line(
+    tmp_path: Path, capsys, make_plucks
+) -> None:
+    sf.write(tmp_path / "in.wav", make_plucks(0.2, 16_000, 0), 16_000)
+    code = main(["codec", "reconstruct", str(tmp_path / "in.wav"), str(tmp_path / "o.wav"),
+                 "--codec", str(tmp_path / "nope")])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "nope" in err
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_bad_override_is_rejected_before_training(audio_dir: Path, tmp_path: Path, capsys) -> None:
+    code = main(["codec", "train", "--data", str(audio_dir), "--out", str(tmp_path / "o"),
+                 "--set", "no_such_field=3"])  # fmt: skip
+    assert code == 2 and "no_such_field" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import torch
+
+from bandmate.codec.losses import MultiResolutionMelLoss, mel_filterbank
+
+
+def test_filterbank_rows_are_normalised_and_ordered() -> None:
+    filters = mel_filterbank(512, 40, 24_000)
+    assert filters.shape == (40, 257)
+    torch.testing.assert_close(filters.sum(1), torch.ones(40))
+    peaks = filters.argmax(1)
+    assert (peaks[1:] >= peaks[:-1]).all()
+
+
+def test_mel_loss_is_zero_for_identical_and_grows_with_noise() -> None:
+    loss = MultiResolutionMelLoss(24_000)
+    t = torch.arange(4800) / 24_000
+    clean = 0.3 * torch.sin(2 * torch.pi * 440 * t)[None]
+    assert float(loss(clean, clean)) == 0.0
+    small = float(loss(clean + 0.001 * torch.randn_like(clean), clean))
+    large = float(loss(clean + 0.1 * torch.randn_like(clean), clean))
+    assert 0 < small < large
