@@ -21,3 +21,15 @@ def test_mel_loss_is_zero_for_identical_and_grows_with_noise() -> None:
     small = float(loss(clean + 0.001 * torch.randn_like(clean), clean))
     large = float(loss(clean + 0.1 * torch.randn_like(clean), clean))
     assert 0 < small < large
+
+
+def test_stft_loss_weighs_a_small_pitch_shift_more_than_mel_does() -> None:
+    from bandmate.codec.losses import MultiResolutionSTFTLoss
+
+    t = torch.arange(24_000) / 24_000
+    a4 = 0.3 * torch.sin(2 * torch.pi * 440 * t)[None]
+    sharp = 0.3 * torch.sin(2 * torch.pi * 450 * t)[None]
+    assert float(MultiResolutionSTFTLoss()(a4, a4)) == 0.0
+    stft = float(MultiResolutionSTFTLoss()(sharp, a4))
+    mel = float(MultiResolutionMelLoss(24_000)(sharp, a4))
+    assert stft > 1.5 * mel > 0  # measured 0.71 vs 0.39 for 440 -> 450 Hz

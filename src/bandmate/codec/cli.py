@@ -32,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a config field, e.g. --set batch_size=32 --set model.channels=32",
     )
+    train.add_argument(
+        "--init-from",
+        metavar="CODEC",
+        help="start from this codec's weights (bandmate:default or a checkpoint directory): "
+        "fine-tuning on your own audio",
+    )
     train.add_argument("--steps", type=int, help="optimizer steps in total (also extends a resume)")
     train.add_argument("--device", default=None, help="torch device (default: cuda if present)")
     train.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's)")
@@ -69,7 +75,14 @@ def run_train(args: argparse.Namespace) -> int:
     config = load_config(TrainConfig, args.config, overrides)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     started = time.monotonic()
-    train_codec(args.data, args.out, config, device, progress=not args.no_progress)
+    init_from = None
+    if args.init_from:
+        from bandmate.codec.neural import checkpoint_path
+
+        init_from = checkpoint_path(args.init_from)
+    train_codec(
+        args.data, args.out, config, device, progress=not args.no_progress, init_from=init_from
+    )
     print(f"codec checkpoint: {args.out} ({time.monotonic() - started:.0f} s)")
     return 0
 

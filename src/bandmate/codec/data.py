@@ -26,7 +26,7 @@ def find_audio_files(root: str | Path) -> list[Path]:
     """All audio files under `root` (recursively), sorted; DataError if there are none."""
     folder = Path(root)
     if not folder.is_dir():
-        raise DataError(folder, "training data folder not found")
+        raise DataError(folder, "audio folder not found")
     files = sorted(
         p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
     )

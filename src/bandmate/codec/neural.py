@@ -114,6 +114,19 @@ def _chunked(
     return torch.cat(pieces, dim=-1)
 
 
+def checkpoint_path(name_or_path: str) -> Path:
+    """Directory of a codec named `default`, `bandmate:default`, `bandmate:DIR` or `DIR`."""
+    name = name_or_path.removeprefix(SPEC_PREFIX)
+    if not name:
+        raise BandmateError(f"{name_or_path!r}: empty codec name; use 'default' or a directory")
+    if name != DEFAULT_NAME:
+        return Path(name)
+    path = shipped_checkpoint(name)
+    if not path.is_dir():
+        raise BandmateError(f"{path}: the shipped default codec is missing from the package")
+    return path
+
+
 def load_codec(name_or_path: str) -> NeuralCodec:
     """Load the project's codec.
 
@@ -126,11 +139,7 @@ def load_codec(name_or_path: str) -> NeuralCodec:
         BandmateError: one line naming the path when the checkpoint is missing or invalid.
     """
     name = name_or_path.removeprefix(SPEC_PREFIX)
-    if not name:
-        raise BandmateError(f"{name_or_path!r}: empty codec name; use 'default' or a directory")
-    path = shipped_checkpoint(name) if name == DEFAULT_NAME else Path(name)
-    if name == DEFAULT_NAME and not path.is_dir():
-        raise BandmateError(f"{path}: the shipped default codec is missing from the package")
+    path = checkpoint_path(name_or_path)
     model = load_model(path)
     log.debug("loaded codec %s from %s", name, path)
     return NeuralCodec(model, f"{SPEC_PREFIX}{name}")

@@ -36,7 +36,7 @@ from bandmate.codec.checkpoint import (
     write_model_files,
 )
 from bandmate.codec.data import AudioPool, load_pools
-from bandmate.codec.losses import MultiResolutionMelLoss
+from bandmate.codec.losses import MultiResolutionMelLoss, MultiResolutionSTFTLoss
 from bandmate.codec.model import CodecConfig, CodecModel
 from bandmate.config import from_dict, to_dict
 from bandmate.errors import BandmateError
@@ -61,6 +61,7 @@ class TrainConfig:
     betas: tuple[float, float] = (0.5, 0.9)  # Adam betas (EnCodec's)
     grad_clip: float = 1.0  # max global gradient norm
     mel_weight: float = 1.0  # multi-resolution log-mel loss
+    stft_weight: float = 0.0  # linear-frequency log-STFT loss (FFT 4096 and 2048)
     l1_weight: float = 0.1  # time-domain L1 loss
     commitment_weight: float = 1.0  # VQ commitment loss
     gain_db: float = 6.0  # random gain of each crop within +-gain_db (level robustness)
@@ -93,6 +94,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model = CodecModel(config.model).to(self.device)
         self.losses = MultiResolutionMelLoss(config.model.sample_rate_hz).to(self.device)
+        self.stft_loss = MultiResolutionSTFTLoss().to(self.device)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.learning_rate, betas=config.betas
         )
@@ -141,6 +143,11 @@ class Trainer:
         l1 = (recon - batch).abs().mean()
         total = config.mel_weight * mel + config.l1_weight * l1
         total = total + config.commitment_weight * commitment
+        metrics = {}
+        if config.stft_weight > 0:
+            stft = self.stft_loss(recon, batch)
+            total = total + config.stft_weight * stft
+            metrics["loss/stft"] = stft.item()
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
@@ -153,6 +160,7 @@ class Trainer:
             "vq/commitment": commitment.item(),
             "grad_norm": float(grad_norm),
             "lr": lr_at(self.step - 1, config),
+            **metrics,
             **stats,
         }
 
@@ -275,6 +283,7 @@ def train_codec(
     config: TrainConfig,
     device: str = "cpu",
     progress: bool = True,
+    init_from: str | Path | None = None,
 ) -> CodecModel:
     """Train (or resume) a codec on every audio file under `data`; checkpoints go to `out`.
 
@@ -285,6 +294,8 @@ def train_codec(
         config: settings of a fresh run.
         device: torch device, e.g. "cpu" or "cuda".
         progress: show a tqdm bar.
+        init_from: a codec checkpoint whose weights and codebooks start a fresh run
+            (fine-tuning on your own audio); its model config replaces `config.model`.
     Returns:
         the trained model (also saved in `out`).
     """
@@ -294,11 +305,18 @@ def train_codec(
         raise BandmateError(f"{out}: exists and holds no codec training state; pick a new --out")
     if saved is not None:
         config = replace(saved, steps=max(config.steps, saved.steps))
+    start = load_model(init_from) if init_from is not None and saved is None else None
+    if start is not None:
+        # Codebooks come with the weights: no k-means, the quantizer runs from step 0.
+        config = replace(config, model=start.config, vq_start_step=-1)
     train_pool, valid_pool = load_pools(data, config.model.sample_rate_hz)
     trainer = Trainer(config, train_pool, valid_pool, device)
     if saved is not None:
         restore_training(trainer, out)
         log.info("resuming %s at step %d of %d", out, trainer.step, config.steps)
+    elif start is not None:
+        trainer.model.load_state_dict(start.state_dict())
+        log.info("starting from the weights of %s", init_from)
     extra = {"train": {"data": str(data), "audio_minutes": round(train_pool.seconds / 60, 2)}}
     run_loop(trainer, out, extra, progress)
     return trainer.model.eval()
