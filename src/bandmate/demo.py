@@ -29,19 +29,19 @@ class DemoConfig:
     song_seconds: float = 30.0
     seed: int = 0
     preset: str = "bass-to-drums"
-    clip_seconds: float = 5.0  # shorter than the thesis's 10 s to train on a CPU
+    clip_seconds: float = 4.0  # shorter than the thesis's 10 s to train on a CPU
     codec: str = "bandmate:default"  # the project's shipped codec
     semantic_clusters: int = 256
     train: dict[str, Any] = field(
         default_factory=lambda: {
-            "steps": 400,
+            "steps": 240,
             "batch_size": 8,
-            "eval_every": 100,
+            "eval_every": 60,
             "eval_batches": 2,
-            "checkpoint_every": 200,
+            "checkpoint_every": 120,
             "log_every": 20,
             "model": {"preset": "tiny", "dropout": 0.0},
-            "optim": {"name": "adamw", "lr": 1e-3, "schedule": "cosine", "warmup_steps": 40},
+            "optim": {"name": "adamw", "lr": 1e-3, "schedule": "cosine", "warmup_steps": 24},
         }
     )  # overrides of bandmate.train.config.TrainConfig
     eval_clips: int = 12
@@ -89,18 +89,13 @@ def tokenize_stage(config: DemoConfig, root: Path, tokens: Path) -> None:
 
 def train_stage(config: DemoConfig, tokens: Path, run: Path) -> None:
     from bandmate.config import from_dict, to_dict
-    from bandmate.runtime import cpu_threads
     from bandmate.train.config import TrainConfig
     from bandmate.train.loop import train
 
     base = to_dict(TrainConfig())
     merged = {**base, **config.train, "out": str(run), "seed": config.seed}
     merged["data"] = {**base["data"], **config.train.get("data", {}), "tokens": str(tokens)}
-    # One thread: the tiny model's ops are too small to share (benchmarks/train_throughput.py,
-    # tiny, batch 8, 1751 decoder tokens, 2 cores with one busy: 4.3 s/step on one thread,
-    # 8.2 s on two).
-    with cpu_threads(1):
-        train(from_dict(TrainConfig, merged, "demo.train"))
+    train(from_dict(TrainConfig, merged, "demo.train"))
 
 
 def evaluate_stage(config: DemoConfig, root: Path, run: Path, report: Path) -> dict[str, Any]:
