@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DemoConfig:
     out: str = "runs/demo"  # everything goes under this folder
-    songs: int = 32  # rendered training songs (90/5/5 split by song)
+    songs: int = 60  # rendered training songs (90/5/5 split by song)
     eval_songs: int = 12  # songs rendered with another seed: held out from training entirely
-    song_seconds: float = 30.0
+    song_seconds: float = 20.0
     seed: int = 0
     preset: str = "bass-to-drums"
     clip_seconds: float = 4.0  # shorter than the thesis's 10 s to train on a CPU
@@ -34,14 +34,14 @@ class DemoConfig:
     semantic_clusters: int = 256
     train: dict[str, Any] = field(
         default_factory=lambda: {
-            "steps": 240,
+            "steps": 300,
             "batch_size": 8,
-            "eval_every": 60,
+            "eval_every": 50,
             "eval_batches": 2,
-            "checkpoint_every": 120,
+            "checkpoint_every": 150,
             "log_every": 20,
             "model": {"preset": "tiny", "dropout": 0.0},
-            "optim": {"name": "adamw", "lr": 1e-3, "schedule": "cosine", "warmup_steps": 24},
+            "optim": {"name": "adamw", "lr": 1e-3, "schedule": "cosine", "warmup_steps": 30},
         }
     )  # overrides of bandmate.train.config.TrainConfig
     eval_clips: int = 12

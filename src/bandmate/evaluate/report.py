@@ -89,7 +89,10 @@ def _fmt(value: Any) -> str:
 
 
 def _summary_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
-    head = "".join(f"<th>{html.escape(k)}</th>" for k in ("system", *SUMMARY_KEYS))
+    # A break opportunity after each slash keeps long metric names from widening the table.
+    head = "".join(
+        f"<th>{html.escape(k).replace('/', '/<wbr>')}</th>" for k in ("system", *SUMMARY_KEYS)
+    )
     body = "".join(
         "<tr>"
         + f"<td>{html.escape(name)}</td>"
@@ -126,7 +129,7 @@ def _example_card(example: Mapping[str, Any]) -> str:
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ccc;padding:.3rem .5rem}
-th{background:#f3f3f3;max-width:7rem;font-weight:600;overflow-wrap:anywhere}
+th{background:#f3f3f3;max-width:7rem;font-weight:600}
 .curves{display:flex;flex-wrap:wrap;gap:.5rem}.curves img{width:350px}
 .players{display:flex;flex-wrap:wrap;gap:.5rem}
 figure{margin:0}figcaption{font-size:.75rem;color:#555}audio{width:200px}

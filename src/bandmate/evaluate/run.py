@@ -185,7 +185,7 @@ def evaluate(
     summaries = {"generated": metrics, **metrics["baselines"]}
     write_html(
         out,
-        f"bandmate evaluation — {Path(checkpoint).name}",
+        f"bandmate evaluation — {checkpoint}",
         summaries,
         examples,
         curves,
