@@ -49,3 +49,20 @@ def test_any_sample_rate_and_zero_length():
     label, _ = classify_audio(soxr.resample(wav, RATE, 16000), 16000)
     assert label == "music"
     assert classify_audio(np.zeros(0, dtype=np.float32), RATE)[0] == "silence"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_decodes_of_random_tokens_are_noise(seed):
+    """DESIGN.md §4: what an untrained model emits through the shipped codec is noise."""
+    import torch
+
+    from bandmate.codec import load_codec
+
+    codec = load_codec("default")
+    generator = torch.Generator().manual_seed(seed)
+    codes = torch.randint(
+        0, codec.codebook_size, (1, codec.num_codebooks, 75 * 6), generator=generator
+    )
+    wav = codec.decode(codes)[0].numpy()
+    label, features = classify_audio(wav, codec.sample_rate_hz)
+    assert label == "noise", features
