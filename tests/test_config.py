@@ -56,3 +56,7 @@ def test_parse_overrides_nests_and_types_values():
         "a": {"b": {"c": 1}, "d": True},
         "e": [1, 2],
     }
+
+
+def test_exponent_without_dot_is_a_float():
+    assert load_config(Outer, None, ["inner.rate=3e-4"]).inner.rate == 3e-4
