@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,3 +65,15 @@ def read_format_json(path: str | Path, expected_format: str, missing: str) -> di
         found = data.get("format") if isinstance(data, dict) else None
         raise DataError(path, f"unknown format {found!r}, expected {expected_format}")
     return data
+
+
+def replace_dir(source: str | Path, target: str | Path) -> None:
+    """Rename folder `source` onto `target`; an older `target` is removed only once the
+    rename has succeeded, so a crash leaves either the old folder or the new one."""
+    source, target = Path(source), Path(target)
+    old = target.with_name(f".{target.name}.old")
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(source, target)
+    shutil.rmtree(old, ignore_errors=True)

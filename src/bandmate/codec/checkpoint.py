@@ -26,6 +26,7 @@ from safetensors.torch import load_file, save_file
 from bandmate.codec.model import CodecConfig, CodecModel
 from bandmate.config import from_dict
 from bandmate.errors import BandmateError
+from bandmate.io import replace_dir
 
 FORMAT = "bandmate-codec/1"
 CONFIG_FILE = "config.json"
@@ -52,12 +53,7 @@ def write_checkpoint_dir(
         for name in keep_existing:
             if (target / name).exists() and not (tmp / name).exists():
                 os.replace(target / name, tmp / name)
-        old = target.with_name(f".{target.name}.old")
-        if target.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

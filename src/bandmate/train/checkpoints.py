@@ -28,7 +28,7 @@ from safetensors.torch import load_file, save_file
 
 from bandmate.config import save_config
 from bandmate.errors import DataError
-from bandmate.io import atomic_write_text
+from bandmate.io import atomic_write_text, replace_dir
 from bandmate.model.checkpoint import WEIGHTS, save_model
 from bandmate.model.t5 import T5
 from bandmate.tokens.layout import TokenLayout
@@ -82,16 +82,6 @@ def write_checkpoint(
     atomic_write_text(staging / "trainer.json", json.dumps(trainer, indent=2) + "\n")
 
 
-def _replace_dir(source: Path, target: Path) -> None:
-    """Rename `source` onto `target`, removing an older `target` only once that succeeded."""
-    old = target.with_name(f".old-{target.name}")
-    if target.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-    os.replace(source, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _symlink(root: Path, name: str, target: str) -> None:
     tmp = root / f".{name}.tmp"
     with contextlib.suppress(FileNotFoundError):
@@ -113,7 +103,7 @@ def publish(
     """Move a finished staging directory into place, update the index, prune old ones."""
     root = checkpoint_root(run_dir)
     name = f"step-{step:07d}"
-    _replace_dir(staging, root / name)
+    replace_dir(staging, root / name)
     index = read_index(run_dir)
     losses: dict[str, float | None] = index["checkpoints"]
     losses[name] = valid_loss if valid_loss is not None and math.isfinite(valid_loss) else None
