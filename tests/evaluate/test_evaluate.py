@@ -73,6 +73,7 @@ def test_evaluate_writes_metrics_and_report(
     ):
         assert key in metrics
     assert metrics["n_clips"] == 4
+    assert metrics["settings"]["clips"] == 4 and metrics["settings"]["split"] == "test"
     assert 0.0 <= metrics["token_accuracy"] <= 1.0
     assert metrics["outcome/music"] + metrics["outcome/silence"] + metrics["outcome/noise"] == (
         pytest.approx(1.0)

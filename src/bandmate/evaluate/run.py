@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from bandmate.config import to_dict
 from bandmate.data.audio import peak_normalize, resample, write_wav
 from bandmate.data.clips import ClipConfig, SkipCounter
 from bandmate.data.pairs import PairSpec
@@ -180,6 +181,12 @@ def evaluate(
     metrics = summarize(rows, {k: (v[0], v[1]) for k, v in hits.items()})
     metrics["skipped_clips"] = dict(skips.counts)
     metrics["fad"] = "skipped: no audio embedding model is available offline"
+    metrics["settings"] = {
+        "checkpoint": str(checkpoint),
+        "data": str(data),
+        "dataset": dataset,
+        **to_dict(config),
+    }  # the resolved settings, to repeat the run
     curves = copy_curves(Path(checkpoint), out)
     write_tables(out, metrics, rows, examples)
     summaries = {"generated": metrics, **metrics["baselines"]}
