@@ -7,6 +7,7 @@ beside an output so a run can be repeated exactly.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import types
 import typing
@@ -100,6 +101,18 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[leaf] = yaml.safe_load(raw) if raw else ""
     return nested
+
+
+def add_overrides_argument(parser: argparse.ArgumentParser, example: str) -> None:
+    """`--set KEY=VALUE` (repeatable) into `args.overrides`, for `load_config`."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override a config field (repeatable), e.g. --set {example}",
+    )
 
 
 def merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:

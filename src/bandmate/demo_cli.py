@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from bandmate.config import add_overrides_argument
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="YAML with DemoConfig fields (see bandmate/demo.py)")
     parser.add_argument("--out", help="output folder (default runs/demo)")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting, e.g. --set train.steps=100",
-    )
+    add_overrides_argument(parser, "train.steps=100")
 
 
 def run(args: argparse.Namespace) -> int:
     from bandmate.demo import load_demo_config, run_demo
 
-    overrides = [*args.set, *([f"out={args.out}"] if args.out else [])]
+    overrides = [*args.overrides, *([f"out={args.out}"] if args.out else [])]
     run_demo(load_demo_config(args.config, overrides))
     return 0

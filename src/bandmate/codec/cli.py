@@ -7,7 +7,7 @@ import logging
 import time
 from pathlib import Path
 
-from bandmate.config import load_config, parse_overrides
+from bandmate.config import add_overrides_argument, load_config, parse_overrides
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--data", required=True, help="folder of audio files")
     train.add_argument("--out", required=True, help="checkpoint directory to write")
     train.add_argument("--config", help="YAML with TrainConfig fields (model: {...} nested)")
-    train.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config field, e.g. --set batch_size=32 --set model.channels=32",
-    )
+    add_overrides_argument(train, "batch_size=32 --set model.channels=32")
     train.add_argument(
         "--init-from",
         metavar="CODEC",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from bandmate.config import load_config
+from bandmate.config import add_overrides_argument, load_config
 from bandmate.tokens.config import TokenizeConfig
 
 
@@ -15,14 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", help="YAML config (e.g. configs/tokenize-synth.yaml); default: built-ins"
     )
     parser.add_argument("--out", required=True, help="token directory to write (or resume)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set root=data/synth --set semantic.num_clusters=256",
-    )
+    add_overrides_argument(parser, "root=data/synth --set semantic.num_clusters=256")
     parser.add_argument(
         "--workers", type=int, help="parallel worker processes (at most 2; overrides the config)"
     )

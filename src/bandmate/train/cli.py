@@ -6,20 +6,13 @@ import argparse
 import json
 import os
 
-from bandmate.config import load_config
+from bandmate.config import add_overrides_argument, load_config
 from bandmate.train.config import TrainConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="training config YAML (see configs/thesis.yaml)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config field, e.g. --set steps=100 --set data.tokens=DIR (repeatable)",
-    )
+    add_overrides_argument(parser, "steps=100 --set data.tokens=DIR")
 
 
 def run(args: argparse.Namespace) -> int:
