@@ -227,12 +227,8 @@ def _fit_frames(ids: np.ndarray, frames: int) -> np.ndarray:
 
 
 def _clip_fit(row: dict[str, Any], kind: str) -> float:
-    span = row[f"{kind}/original"] - row[f"{kind}/shuffled"]
-    return (
-        (row[f"{kind}/generated"] - row[f"{kind}/shuffled"]) / span
-        if abs(span) > 1e-6
-        else float("nan")
-    )
+    """One clip's normalised fit (NaN where its two baselines coincide)."""
+    return normalized_fit(*[[row[f"{kind}/{system}"]] for system in SYSTEMS])
 
 
 def copy_curves(checkpoint: Path, out: Path) -> list[str]:
