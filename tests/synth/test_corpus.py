@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from bandmate.data.roles import Role, role_of
@@ -34,3 +36,19 @@ def test_folk_tune_is_the_lead_of_a_band() -> None:
     assert all(p.notes for p in song.parts)
     lead = song.parts[3]
     assert lead.component == "melody" and role_of(lead.label) in (Role.OTHER, Role.VOCALS)
+
+
+def test_held_out_chorales_never_reach_training_songs() -> None:
+    from bandmate.synth.corpus import corpus_paths, held_out_chorale_song, is_held_out
+
+    paths = corpus_paths("bach")
+    share = sum(is_held_out(p) for p in paths) / len(paths)
+    assert 0.05 < share < 0.15
+    for seed in range(6):
+        song = chorale_song(np.random.default_rng([seed, 2]), 4.0, "c")
+        assert not is_held_out(Path(song.origin.split("bach/")[1]))
+    ood = held_out_chorale_song(np.random.default_rng([0, 3]), 4.0, "ood")
+    assert is_held_out(Path(ood.origin.split("bach/")[1]))
+    labels = [part.label for part in ood.parts]
+    assert labels[3] in ("tuba", "bassoon") and "female singer" not in labels
+    assert ood.source == "chorale-heldout"

@@ -34,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sources",
         default=default_sources,
-        help="band (procedural), chorale (Bach, music21 corpus), folk (tunes + band); "
+        help="band (procedural), chorale (Bach, music21 corpus), folk (tunes + band), "
+        "chorale-heldout (Bach chorales never used by `chorale`, bass voice on tuba or "
+        "bassoon: an out-of-distribution test set); "
         f"comma-separated, optional =weight (default {default_sources})",
     )
     parser.add_argument(

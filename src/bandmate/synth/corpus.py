@@ -12,6 +12,7 @@ pickle cache outside the output folder.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,13 @@ CHORALE_ENSEMBLES: dict[str, tuple[int, int, int, int]] = {
     "keys": (0, 0, 0, 0),
     "saxes": (64, 65, 66, 67),
 }
+# Held-out chorales: about one in ten Bach files (by a hash of the file name) never
+# appears in a `chorale` song. The `chorale-heldout` source renders only these, with the
+# bass voice on an instrument that training never uses as a bass input (bass inputs are
+# electric and double basses), so a bass model meets a bass line it did not see played.
+HELD_OUT_BUCKETS = 10
+HELD_OUT_BASS_PROGRAMS = (58, 70)  # tuba, bassoon
+HELD_OUT_ENSEMBLES = ("strings", "winds", "brass", "saxes")  # instrumental: no singer
 FOLK_LEADS = (40, 73, 21, 22, 74, 71, 75, 78, 53, 52, 11, 24)
 FOLK_STYLES = ("folk", "folk", "pop", "rock", "ballad", "bossa")
 
@@ -49,6 +57,12 @@ def corpus_paths(collection: str) -> tuple[Path, ...]:
     suffixes = {".mxl", ".xml", ".abc", ".krn"}
     paths = [Path(p) for p in corpus.getPaths() if Path(p).parent.name == collection]
     return tuple(sorted(p for p in paths if p.suffix in suffixes))
+
+
+def is_held_out(path: Path) -> bool:
+    """True for the chorales kept out of `chorale` songs (stable: a hash of the name)."""
+    digest = hashlib.sha256(path.name.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % HELD_OUT_BUCKETS == 0
 
 
 def _parse(path: Path) -> Any:
@@ -84,9 +98,15 @@ def _key_of(score: Any) -> Key:
     return Key(int(analysed.tonic.pitchClass), "minor" if analysed.mode == "minor" else "major")
 
 
-def _chorale_program(voice: int, ensemble: str, rng: np.random.Generator) -> tuple[int, str]:
-    """GM program and label of one chorale voice: sung soprano, double-bass bass at times."""
+def _chorale_program(
+    voice: int, ensemble: str, rng: np.random.Generator, held_out: bool = False
+) -> tuple[int, str]:
+    """GM program and label of one chorale voice: sung soprano, double-bass bass at times
+    (held-out chorales: never sung, bass voice on tuba or bassoon)."""
     program = CHORALE_ENSEMBLES[ensemble][voice]
+    if held_out:
+        program = pick(rng, HELD_OUT_BASS_PROGRAMS) if voice == 3 else program
+        return program, gm_label(program)
     if voice == 0 and rng.random() < 0.5:
         program = 53 if rng.random() < 0.7 else 52
         return program, "female singer" if program == 53 else "choir"
@@ -95,9 +115,14 @@ def _chorale_program(voice: int, ensemble: str, rng: np.random.Generator) -> tup
     return program, gm_label(program)
 
 
-def _pick_parsed(collection: str, rng: np.random.Generator, parts: int | None) -> tuple[Path, Any]:
-    """A random file of the collection (with `parts` parts, when given), parsed."""
+def _pick_parsed(
+    collection: str, rng: np.random.Generator, parts: int | None, held_out: bool | None = None
+) -> tuple[Path, Any]:
+    """A random file of the collection (with `parts` parts, when given), parsed; with
+    `held_out` True or False, only files inside or outside the held-out share."""
     paths = corpus_paths(collection)
+    if held_out is not None:
+        paths = tuple(p for p in paths if is_held_out(p) == held_out)
     if not paths:
         raise RuntimeError(f"music21 corpus has no {collection!r} collection")
     for _ in range(20):
@@ -113,16 +138,26 @@ def _pick_parsed(collection: str, rng: np.random.Generator, parts: int | None) -
 
 
 def chorale_song(rng: np.random.Generator, duration_s: float, title: str) -> Score:
-    """A Bach chorale, one stem per voice, looped to `duration_s` seconds."""
-    path, score = _pick_parsed("bach", rng, parts=4)
+    """A Bach chorale (not a held-out one), one stem per voice, looped to `duration_s`."""
+    return _chorale(rng, duration_s, title, held_out=False)
+
+
+def held_out_chorale_song(rng: np.random.Generator, duration_s: float, title: str) -> Score:
+    """A held-out Bach chorale for out-of-distribution tests: instrumental upper voices
+    and the bass voice on tuba or bassoon (labelled as such)."""
+    return _chorale(rng, duration_s, title, held_out=True)
+
+
+def _chorale(rng: np.random.Generator, duration_s: float, title: str, held_out: bool) -> Score:
+    path, score = _pick_parsed("bach", rng, parts=4, held_out=held_out)
     tempo = float(rng.integers(60, 101))
-    ensemble = pick(rng, sorted(CHORALE_ENSEMBLES))
+    ensemble = pick(rng, HELD_OUT_ENSEMBLES if held_out else sorted(CHORALE_ENSEMBLES))
     length_b = float(score.highestTime)
     until_b = duration_s * tempo / 60.0
     names = ("soprano", "alto", "tenor", "bass")
     parts = []
     for voice, (name, part) in enumerate(zip(names, score.parts, strict=True)):
-        program, label = _chorale_program(voice, ensemble, rng)
+        program, label = _chorale_program(voice, ensemble, rng, held_out)
         component = {0: "melody", 3: "bass"}.get(voice, "")
         notes = _loop(_voice_notes(part), length_b, until_b)
         played = perform(notes, tempo, duration_s, rng, monophonic=True)
@@ -132,7 +167,7 @@ def chorale_song(rng: np.random.Generator, duration_s: float, title: str) -> Sco
     ts = score.recurse().getElementsByClass("TimeSignature").first()
     return Score(
         title=title,
-        source="chorale",
+        source="chorale-heldout" if held_out else "chorale",
         origin=f"music21 corpus: bach/{path.name}",
         genre="Classical",
         tempo_bpm=tempo,

@@ -48,7 +48,11 @@ def _source_fn(name: str) -> Callable[[np.random.Generator, float, str], Score]:
         return band_song
     from bandmate.synth import corpus  # imports music21 (~1 s): only when needed
 
-    return {"chorale": corpus.chorale_song, "folk": corpus.folk_song}[name]
+    return {
+        "chorale": corpus.chorale_song,
+        "chorale-heldout": corpus.held_out_chorale_song,
+        "folk": corpus.folk_song,
+    }[name]
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class SynthSettings:
 
     def validate(self) -> None:
         """Raise `BandmateError` (one line, naming the option) for unusable settings."""
-        known = ("band", "chorale", "folk")
+        known = ("band", "chorale", "chorale-heldout", "folk")
         if self.songs < 1:
             raise BandmateError(f"--songs must be at least 1, got {self.songs}")
         for name, weight in self.sources:
@@ -104,7 +108,8 @@ class SynthReport:
 
 def song_id(seed: int, index: int, source: str) -> str:
     """`Synth<seed>_<Source><index>`: MedleyDB's `Artist_Title` shape, unique per seed."""
-    return f"Synth{seed}_{source.capitalize()}{index:05d}"
+    name = "".join(word.capitalize() for word in source.split("-"))
+    return f"Synth{seed}_{name}{index:05d}"
 
 
 def _choose_source(settings: SynthSettings, rng: np.random.Generator) -> str:

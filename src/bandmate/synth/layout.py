@@ -68,7 +68,7 @@ def metadata(paths: SongPaths, score: Score, parts: list[Part]) -> dict[str, Any
             },
         }
     vocal = any(role_of(part.label) == Role.VOCALS for part in parts)
-    composer = "Johann Sebastian Bach" if score.source == "chorale" else ""
+    composer = "Johann Sebastian Bach" if score.source.startswith("chorale") else ""
     return {
         "album": "bandmate synth",
         "artist": song.split("_", 1)[0],
