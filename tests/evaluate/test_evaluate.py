@@ -12,10 +12,12 @@ from tests.evaluate import signals
 RATE = 16000
 
 
-def write_song(root: Path, song: str, seed: int, seconds: float = 4.0) -> None:
-    """A MedleyDB-layout song: a drum-set stem and an electric-bass stem."""
+def write_song(
+    root: Path, song: str, seed: int, seconds: float = 4.0, drum_label: str = "drum set"
+) -> None:
+    """A MedleyDB-layout song: a drum-set (or `drum_label`) stem and an electric-bass stem."""
     stems = {
-        "S01": ("drum set", signals.drums(seed, seconds, rate=RATE)),
+        "S01": (drum_label, signals.drums(seed, seconds, rate=RATE)),
         "S02": ("electric bass", signals.melody(seed, seconds, rate=RATE)),
     }
     folder = root / "Audio" / song
@@ -138,3 +140,19 @@ def test_evaluate_needs_two_test_songs(flatten_checkpoint: Path, tmp_path: Path,
         == 2
     )
     assert "need at least 2" in capsys.readouterr().err
+
+
+def test_input_override_evaluates_stems_the_checkpoint_never_took(
+    flatten_checkpoint: Path, tmp_path: Path, capsys
+):
+    data = tmp_path / "data"
+    for seed, song in enumerate(("Tabla0", "Tabla1")):
+        write_song(data, song, seed, drum_label="tabla")
+    args = ["evaluate", "--checkpoint", str(flatten_checkpoint), "--data", str(data)]
+    args += ["--split", "all", "--clips", "2", "--out"]
+    # The checkpoint's input is the drum set: these songs have none.
+    assert main([*args, str(tmp_path / "plain")]) == 2
+    assert "need at least 2" in capsys.readouterr().err
+    assert main([*args, str(tmp_path / "ood"), "--input", "tabla"]) == 0
+    metrics = json.loads((tmp_path / "ood" / "metrics.json").read_text())
+    assert metrics["n_clips"] == 2 and metrics["settings"]["input"] == "tabla"

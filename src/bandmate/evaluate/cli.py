@@ -23,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="split to evaluate on (never train for reported figures); `all` for a dataset "
         "none of whose songs was trained on",
     )
+    parser.add_argument(
+        "--input",
+        default="",
+        metavar="LABELS",
+        help="input stems by label or role instead of the checkpoint's, e.g. tuba,bassoon "
+        "(out-of-distribution tests); the target stays the checkpoint's",
+    )
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-k", type=int, default=250)
@@ -50,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from bandmate.generate.sampling import SamplingConfig
 
     generate = GenerateConfig(SamplingConfig(args.temperature, args.top_k), seed=args.seed)
-    config = EvaluateConfig(args.clips, args.dataset, args.split, generate)
+    config = EvaluateConfig(args.clips, args.dataset, args.split, generate, input=args.input)
     metrics = evaluate(args.checkpoint, args.data, args.out, config, args.device)
     keys = ("token_accuracy", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
     print(json.dumps({k: metrics.get(k) for k in keys}))

@@ -42,13 +42,16 @@ class EvaluateConfig:
     split: str = "test"
     generate: GenerateConfig = field(default_factory=GenerateConfig)
     spectrograms: int = 24  # examples that get a spectrogram image (all get players)
+    # Labels or roles of the input stems, instead of the checkpoint's (e.g. "tuba,bassoon"
+    # to give a bass model bass lines played by instruments it never saw as input).
+    input: str = ""
 
 
-def _spec_of(manifest: dict[str, Any]) -> PairSpec:
+def _spec_of(manifest: dict[str, Any], input_override: str = "") -> PairSpec:
     pair = manifest.get("pair") or {}
     if not pair.get("input") or not pair.get("target"):
         raise BandmateError("checkpoint's tokens.json names no input/target pair")
-    return PairSpec(str(pair["input"]), str(pair["target"]))
+    return PairSpec(input_override or str(pair["input"]), str(pair["target"]))
 
 
 def clip_audio(acc: Accompanist, test: TestClip, config: GenerateConfig) -> dict[str, np.ndarray]:
@@ -153,7 +156,7 @@ def evaluate(
     acc = Accompanist.from_checkpoint(checkpoint, device)
     manifest = acc.manifest
     dataset = config.dataset or manifest.get("dataset") or "medleydb"
-    pairs = test_pairs(dataset, data, _spec_of(manifest), config.split)
+    pairs = test_pairs(dataset, data, _spec_of(manifest, config.input), config.split)
     skips = SkipCounter()
     tests = select_clips(pairs, ClipConfig(clip_seconds=acc.clip_seconds), config.clips, skips)
     rate = acc.codec.sample_rate_hz
