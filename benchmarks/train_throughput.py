@@ -2,7 +2,10 @@
 
 Prints one JSON object: decoder tokens/s of a full training step (forward, loss,
 backward, AdamW) for both models, the speed-up, peak memory on GPU and model FLOPs
-utilisation (MFU) against the GPU's bf16 dense peak.
+utilisation (MFU) against the GPU's bf16 dense peak. Also bandmate with the valid-id
+softmax (`--set softmax=valid`: the output layer multiplies only the rows of the ids
+valid at each position), on the same batch: real flatten-layout clips, semantic ids
+then codebook ids frame by frame.
 
     PYTHONPATH=src python benchmarks/train_throughput.py              # CPU: tiny preset
     PYTHONPATH=src python benchmarks/train_throughput.py --preset base --input-length 512 \
@@ -22,7 +25,8 @@ import torch
 from bandmate.model.config import T5Config, preset_config
 from bandmate.model.hf import to_hf_model
 from bandmate.model.t5 import T5
-from bandmate.train.losses import loss_terms
+from bandmate.tokens.layout import TokenLayout
+from bandmate.train.losses import head_groups, loss_terms, valid_loss_terms
 
 PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12}  # dense, no sparsity
 
@@ -59,7 +63,10 @@ def make_step(
     model: torch.nn.Module,
     batch: dict[str, torch.Tensor],
     device: torch.device,
+    loss_of: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> Callable[[], None]:
+    """One training step; the loss is `loss_of(forward output)`, by default the
+    full-vocabulary cross-entropy of the output as logits."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     cast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
@@ -70,7 +77,10 @@ def make_step(
     def step() -> None:
         with cast:
             logits = forward(batch["enc"], batch["mask"], batch["dec"])
-        loss, _ = loss_terms(logits, batch["target"], batch["weights"], 0.0)
+        if loss_of is None:
+            loss = loss_terms(logits, batch["target"], batch["weights"], 0.0)[0]
+        else:
+            loss = loss_of(logits)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -79,27 +89,31 @@ def make_step(
 
 
 def measure(args: argparse.Namespace, device: torch.device) -> dict[str, object]:
-    config = preset_config(args.preset, vocab_size=5122, dropout=0.0)
+    b, ls = args.batch, args.input_length
+    layout = clip_layout(args.layout, ls, args.target_length)
+    ld = layout.target_steps  # decoder steps (delay: every step predicts K tokens)
+    config = preset_config(
+        args.preset, vocab_size=5122, dropout=0.0, num_streams=layout.num_streams
+    )
     torch.manual_seed(0)
     ours = T5(config).to(device).train()
-    theirs = to_hf_model(ours).to(device).train()
-    b, ls, ld = args.batch, args.input_length, args.target_length
-    gen = torch.Generator().manual_seed(0)
-    batch = {
-        "enc": torch.randint(2, config.vocab_size, (b, ls), generator=gen),
-        "mask": torch.ones(b, ls, dtype=torch.long),
-        "dec": torch.randint(2, config.vocab_size, (b, ld), generator=gen),
-        "target": torch.randint(2, config.vocab_size, (b, ld), generator=gen),
-        "weights": torch.ones(b, ld),
-    }
-    batch = {k: v.to(device) for k, v in batch.items()}
+    batch = {k: v.to(device) for k, v in clip_batch(layout, b).items()}
+    groups = head_groups(layout.position_ranges(), device)
     ours_step = make_step(lambda e, m, d: ours(e, d, m), ours, batch, device)
-    hf_step = make_step(
-        lambda e, m, d: theirs(input_ids=e, attention_mask=m, decoder_input_ids=d).logits,
-        theirs, batch, device,
+    valid_step = make_step(
+        lambda e, m, d: ours(e, d, m, groups), ours, batch, device,
+        lambda out: valid_loss_terms(out, groups, batch["target"], batch["weights"], 0.0)[0],
     )  # fmt: skip
+    systems = [("bandmate", ours_step), ("bandmate_valid_softmax", valid_step)]
+    if layout.num_streams == 1:  # transformers' T5 has one decoder stream
+        theirs = to_hf_model(ours).to(device).train()
+        hf_step = make_step(
+            lambda e, m, d: theirs(input_ids=e, attention_mask=m, decoder_input_ids=d).logits,
+            theirs, batch, device,
+        )  # fmt: skip
+        systems.append(("transformers", hf_step))
     result: dict[str, object] = {}
-    for name, step in (("bandmate", ours_step), ("transformers", hf_step)):
+    for name, step in systems:
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         try:
@@ -108,7 +122,8 @@ def measure(args: argparse.Namespace, device: torch.device) -> dict[str, object]
             result[name] = {"error": "out of memory"}
             torch.cuda.empty_cache()
             continue
-        entry = {"seconds_per_step": seconds, "tokens_per_s": b * ld / seconds}
+        tokens = b * ld * layout.num_streams  # target tokens per step
+        entry = {"seconds_per_step": seconds, "tokens_per_s": tokens / seconds}
         if device.type == "cuda":
             entry["peak_memory_gb"] = torch.cuda.max_memory_allocated() / 1e9
             peak = next(
@@ -120,6 +135,34 @@ def measure(args: argparse.Namespace, device: torch.device) -> dict[str, object]
     return result
 
 
+def clip_layout(kind: str, input_length: int, target_length: int) -> TokenLayout:
+    """The layout (1024 semantic ids, 4 x 1024 codes: vocabulary 5122) whose flatten
+    clips have these encoder and decoder lengths (delay: the same clips, F + K steps)."""
+    semantic = input_length - 1
+    acoustic, rest = divmod(target_length - semantic - 1, 4)
+    if acoustic < 1 or rest:
+        raise SystemExit(
+            f"--target-length must be input length + 4 x frames, e.g. {input_length + 4 * 64}"
+        )
+    return TokenLayout(kind, 1024, 4, 1024, semantic, acoustic)
+
+
+def clip_batch(layout: TokenLayout, b: int) -> dict[str, torch.Tensor]:
+    """Random ids in the layout's places: encoder, decoder inputs, targets, weights."""
+    gen = torch.Generator().manual_seed(0)
+    semantic = torch.randint(0, 1024, (b, layout.semantic_frames), generator=gen).numpy()
+    acoustic = torch.randint(0, 1024, (b, 4, layout.acoustic_frames), generator=gen).numpy()
+    targets = layout.target_tokens(semantic, acoustic)
+    enc = torch.from_numpy(layout.encoder_tokens(semantic))
+    return {
+        "enc": enc,
+        "mask": torch.ones_like(enc),
+        "dec": torch.from_numpy(layout.decoder_inputs(targets)),
+        "target": torch.from_numpy(targets),
+        "weights": torch.from_numpy(layout.loss_weights()).expand_as(torch.from_numpy(targets)),
+    }
+
+
 def main() -> None:
     cuda = torch.cuda.is_available()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -127,6 +170,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--input-length", type=int, default=512 if cuda else 64)
     parser.add_argument("--target-length", type=int, default=3512 if cuda else 256)
+    parser.add_argument(
+        "--layout", choices=("flatten", "delay"), default="flatten",
+        help="delay: the same clips as K streams (no transformers baseline: one stream only)",
+    )  # fmt: skip
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
@@ -135,15 +182,20 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = torch.device("cuda" if cuda else "cpu")
     result = measure(args, device)
-    ours, theirs = result.get("bandmate"), result.get("transformers")
-    speedup = None
-    if isinstance(ours, dict) and isinstance(theirs, dict) and "tokens_per_s" in theirs:
-        speedup = ours["tokens_per_s"] / theirs["tokens_per_s"]
     print(json.dumps({
         "device": torch.cuda.get_device_name() if cuda else "cpu",
         "threads": torch.get_num_threads(), **vars(args), **result,
-        "speedup_vs_transformers": speedup,
+        "speedup_vs_transformers": ratio(result, "bandmate", "transformers"),
+        "valid_softmax_speedup": ratio(result, "bandmate_valid_softmax", "bandmate"),
     }, indent=2))  # fmt: skip
+
+
+def ratio(result: dict[str, object], fast: str, slow: str) -> float | None:
+    """tokens/s of `fast` over `slow`, when both ran."""
+    a, b = result.get(fast), result.get(slow)
+    if isinstance(a, dict) and isinstance(b, dict) and "tokens_per_s" in a and "tokens_per_s" in b:
+        return float(a["tokens_per_s"]) / float(b["tokens_per_s"])
+    return None
 
 
 if __name__ == "__main__":

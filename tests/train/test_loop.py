@@ -114,6 +114,24 @@ def test_resuming_a_different_model_is_a_user_error(tmp_path: Path) -> None:
         train(_config(tokens, tmp_path / "run", "steps=2", "resume=false"))
 
 
+@pytest.mark.parametrize("layout", ["flatten", "delay"])
+def test_valid_softmax_trains_and_overfits(tmp_path: Path, layout: str) -> None:
+    tokens = write_tokens(tmp_path / "tokens", n_train=4, n_valid=1)
+    config = _config(
+        tokens, tmp_path / "run", "steps=40", "eval_every=40", "checkpoint_every=40",
+        "model.dropout=0.0", "optim.lr=0.02", "optim.schedule=constant", "softmax=valid",
+        f"data.layout={layout}",
+    )  # fmt: skip
+    final = train(config)
+    losses = [
+        r["train/loss"] for r in read_metrics(tmp_path / "run/metrics.jsonl") if "train/loss" in r
+    ]
+    assert max(losses[-5:]) < 0.25 * losses[0], (losses[0], losses[-1])
+    assert 0.0 <= final["valid/accuracy"] <= 1.0
+    with pytest.raises(ConfigError, match="softmax"):
+        train(_config(tokens, tmp_path / "bad", "softmax=sparse"))
+
+
 def test_delay_layout_trains(tmp_path: Path) -> None:
     tokens = write_tokens(tmp_path / "tokens")
     final = train(_config(tokens, tmp_path / "run", "data.layout=delay", "steps=3"))

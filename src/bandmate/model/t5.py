@@ -278,6 +278,17 @@ def padding_mask(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | 
     return aligned(mask.masked_fill(attention_mask == 0, float("-inf"))[:, None, None, :])
 
 
+@dataclass(frozen=True)
+class HeadGroup:
+    """Decoder positions of one stream whose valid ids are one range [lo, hi): training
+    can score them over that range only (see `T5.forward`)."""
+
+    stream: int
+    lo: int
+    hi: int
+    positions: Tensor  # [n] int64 decoder steps
+
+
 class T5(nn.Module):
     """T5 1.1 encoder-decoder over the token layout's ids.
 
@@ -363,21 +374,39 @@ class T5(nn.Module):
 
     def decode(self, tokens: Tensor, memory: EncoderMemory) -> Tensor:
         """Teacher-forced decoder: tokens [B, L] / [B, S, L] -> logits [B, L, V] / [B, S, L, V]."""
+        return self.head(self.decode_hidden(tokens, memory))
+
+    def decode_hidden(self, tokens: Tensor, memory: EncoderMemory) -> Tensor:
+        """Teacher-forced decoder up to the output layer: tokens -> hidden [B, L, D]."""
         x = self.dropout(self.embed_decoder(tokens))
         bias = self.decoder_bias.square(x.shape[1], x.device).to(compute_dtype(x))
         bias = aligned(bias)  # [1, H, L, L], causal
         for layer in self.decoder_blocks:
             x = layer(x, bias, memory.hidden, memory.mask)
-        return self.head(self.dropout(self.decoder_norm(x)))
+        return self.dropout(self.decoder_norm(x))
+
+    def group_logits(self, hidden: Tensor, group: HeadGroup) -> Tensor:
+        """Hidden [B, L, D] -> logits [B, n, hi - lo] of the group's positions over its
+        own id range: the output layer's rows of the other ids are never multiplied."""
+        row = group.stream * self.config.vocab_size
+        weight = self.lm_head.weight[row + group.lo : row + group.hi]
+        return F.linear(hidden[:, group.positions], weight)
 
     def forward(
         self,
         encoder_input_tokens: Tensor,
         decoder_input_tokens: Tensor,
         encoder_mask: Tensor | None = None,
-    ) -> Tensor:
-        """Teacher-forced logits (see `decode`) for encoder ids [B, L_s]."""
-        return self.decode(decoder_input_tokens, self.encode(encoder_input_tokens, encoder_mask))
+        groups: list[HeadGroup] | None = None,
+    ) -> Tensor | list[Tensor]:
+        """Teacher-forced logits (see `decode`) for encoder ids [B, L_s]; with `groups`,
+        one logits tensor per group instead (see `group_logits`). Both happen inside
+        forward so that DDP and FSDP see every use of the weights."""
+        memory = self.encode(encoder_input_tokens, encoder_mask)
+        if groups is None:
+            return self.decode(decoder_input_tokens, memory)
+        hidden = self.decode_hidden(decoder_input_tokens, memory)
+        return [self.group_logits(hidden, group) for group in groups]
 
     # ----- cached decoding -------------------------------------------------------------
     @torch.no_grad()

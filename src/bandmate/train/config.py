@@ -21,7 +21,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelSection:
-    preset: str = "tiny"  # tiny | small | base (T5 1.1)
+    preset: str = "tiny"  # tiny | mini (the shipped models) | small | base (T5 1.1)
     dropout: float = 0.1
 
 
@@ -61,6 +61,9 @@ class TrainConfig:
     keep_last: int = 2  # newest checkpoints kept, besides the best by validation loss
     resume: bool = True  # continue from the run directory's last checkpoint if present
     progress: bool = True  # tqdm progress bar on the main process
+    # full: softmax over the whole vocabulary (the thesis) | valid: over the ids valid at
+    # each position only, what constrained sampling draws from (faster; train/losses.py)
+    softmax: str = "full"
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelSection = field(default_factory=ModelSection)
     optim: OptimConfig = field(default_factory=OptimConfig)

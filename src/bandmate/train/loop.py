@@ -22,7 +22,7 @@ from tqdm import tqdm
 from bandmate.config import save_config
 from bandmate.errors import ConfigError
 from bandmate.model.config import preset_config
-from bandmate.model.t5 import T5
+from bandmate.model.t5 import T5, HeadGroup
 from bandmate.train import checkpoints
 from bandmate.train.config import TrainConfig
 from bandmate.train.data import (
@@ -43,7 +43,15 @@ from bandmate.train.distributed import (
     teardown,
     wrap,
 )
-from bandmate.train.losses import SUM_KEYS, loss_terms, summarize, token_sums
+from bandmate.train.losses import (
+    SUM_KEYS,
+    head_groups,
+    loss_terms,
+    right_of,
+    summarize,
+    token_sums,
+    valid_loss_terms,
+)
 from bandmate.train.metrics import METRICS_FILE, MetricsLog, plot_curves
 from bandmate.train.optim import build_optimizer, lr_factor, set_lr
 
@@ -68,6 +76,7 @@ class Run:
     grad_norms: list[torch.Tensor] = field(default_factory=list)  # since last log, pre-clip
     window_start: float = field(default_factory=time.perf_counter)
     window_paused_s: float = 0.0  # time in evaluation/checkpoints, left out of tokens/s
+    groups: list[HeadGroup] | None = None  # softmax over valid ids only: per-range positions
 
 
 def autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager[None]:
@@ -92,6 +101,8 @@ def build_run(config: TrainConfig, env: Env) -> Run:
             f"batch_size {config.batch_size} must be a multiple of processes x grad_accum "
             f"({micro_batches})"
         )
+    if config.softmax not in ("full", "valid"):
+        raise ConfigError(f"softmax: unknown {config.softmax!r}; use full or valid")
     data = open_token_data(config.data)
     layout = data.layout
     model_config = preset_config(
@@ -104,6 +115,8 @@ def build_run(config: TrainConfig, env: Env) -> Run:
     optimizer = build_optimizer(model, config.optim)
     torch.manual_seed(config.seed + 1 + env.rank)  # dropout differs between processes
     run = Run(config, env, data, model, engine, optimizer, Path(config.out))
+    if config.softmax == "valid":
+        run.groups = head_groups(data.layout.position_ranges(), env.device)
     last = checkpoints.last_checkpoint(run.out)
     if last is not None and not config.resume:
         raise ConfigError(f"{run.out}: holds checkpoints already; resume, or choose another out")
@@ -135,15 +148,28 @@ def micro_step(run: Run, batch: Batch, sync: bool) -> dict[str, torch.Tensor]:
         run.model.set_requires_gradient_sync(sync)  # type: ignore[operator]
     with context:
         with autocast(run.config, run.env.device):
-            logits = run.engine(
-                batch["encoder_input_tokens"], batch["decoder_input_tokens"], attention_mask(batch)
+            output = run.engine(
+                batch["encoder_input_tokens"],
+                batch["decoder_input_tokens"],
+                attention_mask(batch),
+                run.groups,
             )
-        loss, ce_sum = loss_terms(
-            logits, batch["decoder_target_tokens"], batch["decoder_loss_weights"],
-            run.config.optim.z_loss,
-        )  # fmt: skip
+        loss, ce_sum, right = scored(run, output, batch, run.config.optim.z_loss)
         (loss / run.config.grad_accum).backward()
-    return token_sums(logits, batch, ce_sum)
+    return token_sums(right, batch, ce_sum)
+
+
+def scored(
+    run: Run, output: torch.Tensor | list[torch.Tensor], batch: Batch, z_loss: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(loss, CE sum, right) of a forward pass, full-vocabulary or valid-id softmax."""
+    targets, weights = batch["decoder_target_tokens"], batch["decoder_loss_weights"]
+    if run.groups is not None:
+        assert isinstance(output, list)
+        return valid_loss_terms(output, run.groups, targets, weights, z_loss)
+    assert isinstance(output, torch.Tensor)
+    loss, ce_sum = loss_terms(output, targets, weights, z_loss)
+    return loss, ce_sum, right_of(output, batch)
 
 
 def add_into(total: dict[str, torch.Tensor], sums: dict[str, torch.Tensor]) -> None:
@@ -206,14 +232,15 @@ def evaluate(run: Run) -> dict[str, float]:
     for batch, counted in valid_batches(run):
         batch = to_device(batch, run.env.device)
         with autocast(run.config, run.env.device):
-            logits = run.model(
-                batch["encoder_input_tokens"], batch["decoder_input_tokens"], attention_mask(batch)
+            output = run.model(
+                batch["encoder_input_tokens"],
+                batch["decoder_input_tokens"],
+                attention_mask(batch),
+                run.groups,
             )
-        _, ce_sum = loss_terms(
-            logits, batch["decoder_target_tokens"], batch["decoder_loss_weights"], 0.0
-        )
+        _, ce_sum, right = scored(run, output, batch, 0.0)
         if counted:
-            add_into(sums, token_sums(logits, batch, ce_sum))
+            add_into(sums, token_sums(right, batch, ce_sum))
     run.model.train()
     return summarize(all_sum(sums, run.env), "valid")
 
