@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/bandmate demo --out $(DEMO_OUT)
+	$(BIN)/bandmate demo --out $(DEMO_OUT) $(if $(TRAIN),--train)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -2,6 +2,7 @@
 generate -> evaluate) with the shipped codec."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from bandmate.cli import main
 from bandmate.demo import load_demo_config, train_settings
 from bandmate.errors import ConfigError
+from bandmate.model import shipped
 
 
 def test_one_train_override_keeps_the_other_demo_settings():
@@ -37,7 +39,7 @@ def test_tiny_demo_runs_every_stage(tmp_path: Path, capsys):
         "train.checkpoint_every=2",
         "train.log_every=2",
     ]
-    args = ["demo", "--out", str(out)]
+    args = ["demo", "--train", "--out", str(out)]
     for setting in settings:
         args += ["--set", setting]
     assert main(args) == 0
@@ -50,3 +52,36 @@ def test_tiny_demo_runs_every_stage(tmp_path: Path, capsys):
     # Resumable: a second run reuses every stage.
     assert main(args) == 0
     assert "reusing" in capsys.readouterr().out
+
+
+def test_shipped_demo_evaluates_each_shipped_model_and_the_chorales(
+    tmp_path: Path, delay_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    root = tmp_path / "assets"
+    model = root / "bass-to-instrumental"
+    shutil.copytree(delay_checkpoint, model)
+    manifest = json.loads((model / "tokens.json").read_text())
+    manifest["pair"] = {"input": "bass", "target": "all-but:vocals"}
+    (model / "tokens.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(shipped, "assets_root", lambda: root)
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--set", "mode=shipped"]
+    for setting in ("eval_songs=3", "song_seconds=5", "eval_clips=2"):
+        args += ["--set", setting]
+    assert main(args) == 0
+    songs = json.loads((out / "report" / "bass-to-instrumental" / "metrics.json").read_text())
+    chorales = out / "report" / "bass-to-instrumental-chorales" / "metrics.json"
+    chorale_metrics = json.loads(chorales.read_text())
+    assert songs["n_clips"] == 2 and chorale_metrics["n_clips"] == 2
+    assert songs["settings"]["input"] == "" and chorale_metrics["settings"]["input"] == (
+        "tuba,bassoon"
+    )
+    printed = capsys.readouterr().out
+    assert "| bass-to-instrumental (chorales) |" in printed
+    assert "| bass-to-instrumental: original |" in printed
+
+
+def test_shipped_demo_says_when_nothing_ships(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setattr(shipped, "assets_root", lambda: tmp_path / "none")
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--set", "mode=shipped"]) == 2
+    assert "make demo TRAIN=1" in capsys.readouterr().err

@@ -1,7 +1,11 @@
-"""`bandmate demo`: the whole loop on the built-in default, offline, on a CPU.
+"""`bandmate demo`: the built-in default end to end, offline, on a CPU.
 
-synth (a small rendered dataset) -> tokenize (the shipped codec + spectral k-means)
--> train (a small model from scratch) -> evaluate (held-out songs) -> report.
+Two modes:
+- `shipped` (the default, `make demo`): render songs no shipped model was trained on,
+  plus held-out Bach chorales, then generate for them with each model that ships in the
+  package and evaluate; one report per model and a summary table.
+- `train` (`make demo TRAIN=1`): the whole loop from scratch, synth -> tokenize (the
+  shipped codec + spectral k-means) -> train a small model -> evaluate held-out songs.
 Every stage is resumable: running the demo again reuses what is already there.
 """
 
@@ -11,11 +15,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bandmate.config import load_config, save_config
 from bandmate.data.clips import ClipConfig
+from bandmate.errors import BandmateError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +39,20 @@ DEMO_TRAIN: dict[str, Any] = {
 }
 
 
+# The held-out songs of the shipped mode: procedural bands and folk tunes of another
+# seed than the shipped models' training data; chorales are evaluated separately, on the
+# chorales that training never used (synth source `chorale-heldout`).
+HELD_OUT_SOURCES = (("band", 0.8), ("folk", 0.2))
+# Out-of-distribution check: bass models on chorale bass lines played on tuba or bassoon,
+# instruments training never used as a bass input. Drum models have no chorale input.
+OOD_INPUT = "tuba,bassoon"
+OOD_PRESETS = ("bass-to-instrumental",)
+
+
 @dataclass(frozen=True)
 class DemoConfig:
     out: str = "runs/demo"  # everything goes under this folder
+    mode: str = "train"  # shipped: evaluate the shipped models | train: train one first
     songs: int = 60  # rendered training songs (90/5/5 split by song)
     eval_songs: int = 12  # songs rendered with another seed: held out from training entirely
     song_seconds: float = 20.0
@@ -58,13 +75,21 @@ def _stage(name: str, work: Callable[[], Any]) -> Any:
     return result
 
 
-def synth_stage(config: DemoConfig, root: Path, songs: int, seed: int) -> None:
-    from bandmate.synth.dataset import SynthSettings, synthesize
+def synth_stage(
+    config: DemoConfig,
+    root: Path,
+    songs: int,
+    seed: int,
+    sources: tuple[tuple[str, float], ...] | None = None,
+) -> None:
+    from bandmate.synth.dataset import DEFAULT_SOURCES, SynthSettings, synthesize
 
     if (root / "Metadata").is_dir():
         print(f"   reusing {root}")
         return
-    settings = SynthSettings(songs, seed, clip_seconds=config.song_seconds)
+    settings = SynthSettings(
+        songs, seed, sources or DEFAULT_SOURCES, clip_seconds=config.song_seconds
+    )
     report = synthesize(root, settings, jobs=2)
     print(
         f"   {report.songs} songs, {report.audio_seconds / 60:.1f} min of audio, "
@@ -100,15 +125,75 @@ def train_stage(config: DemoConfig, tokens: Path, run: Path) -> None:
     train(from_dict(TrainConfig, settings, "demo.train"))
 
 
-def evaluate_stage(config: DemoConfig, root: Path, run: Path, report: Path) -> dict[str, Any]:
+def evaluate_stage(
+    config: DemoConfig,
+    root: Path,
+    run: Path | str,
+    report: Path,
+    input_labels: str = "",
+    reuse: bool = False,
+) -> dict[str, Any]:
+    """Evaluate `run` on every song of `root`; with `reuse`, an existing report stands
+    (the shipped models do not change between runs, a trained one may)."""
+    import json
+
     from bandmate.evaluate.run import EvaluateConfig, evaluate
 
-    settings = EvaluateConfig(clips=config.eval_clips, split="all")  # no song of root trained on
+    if reuse and (report / "metrics.json").is_file():
+        print(f"   reusing {report}")
+        return dict(json.loads((report / "metrics.json").read_text()))
+    # split=all: no song of root was trained on
+    settings = EvaluateConfig(clips=config.eval_clips, split="all", input=input_labels)
     return evaluate(run, root, report, settings, "cpu")
 
 
 def run_demo(config: DemoConfig) -> dict[str, Any]:
-    """Run every stage; returns the evaluation metrics."""
+    """Run the configured mode; returns {row label: evaluation metrics}."""
+    if config.mode == "shipped":
+        return run_shipped(config)
+    return {"generated": run_training_demo(config)}
+
+
+def run_shipped(config: DemoConfig) -> dict[str, Any]:
+    """Evaluate every shipped model on songs and chorales none of them was trained on."""
+    from bandmate.model.shipped import shipped_presets
+
+    presets = shipped_presets()
+    if not presets:
+        raise BandmateError("this installation ships no model; run `make demo TRAIN=1`")
+    out = Path(config.out)
+    held_out, chorales = out / "data-held-out", out / "data-chorales"
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(config, out / "demo.yaml")
+    _stage(
+        "synth: render songs no shipped model was trained on",
+        lambda: synth_stage(config, held_out, config.eval_songs, config.seed + 1, HELD_OUT_SOURCES),
+    )
+    _stage(
+        "synth: render held-out Bach chorales (bass voice on tuba or bassoon)",
+        lambda: synth_stage(
+            config, chorales, config.eval_songs, config.seed + 2, (("chorale-heldout", 1.0),)
+        ),
+    )
+    rows: dict[str, Any] = {}
+    for preset in presets:
+        spec, report = f"bandmate:{preset}", out / "report" / preset
+        rows[preset] = _stage(
+            f"evaluate {spec} on the held-out songs",
+            partial(evaluate_stage, config, held_out, spec, report, reuse=True),
+        )
+        if preset in OOD_PRESETS:
+            report = out / "report" / f"{preset}-chorales"
+            rows[f"{preset} (chorales)"] = _stage(
+                f"evaluate {spec} on held-out chorales",
+                partial(evaluate_stage, config, chorales, spec, report, OOD_INPUT, reuse=True),
+            )
+    print_table(rows, out / "report")
+    return rows
+
+
+def run_training_demo(config: DemoConfig) -> dict[str, Any]:
+    """Train a small model from scratch and evaluate it; returns its metrics."""
     out = Path(config.out)
     root, held_out = out / "data", out / "data-held-out"
     tokens, run, report = out / "tokens", out / "train", out / "report"
@@ -131,18 +216,28 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         "evaluate: generate for the held-out songs",
         lambda: evaluate_stage(config, held_out, run, report),
     )
-    print_summary(metrics, report)
+    print_table({"generated": metrics}, report)
     return dict(metrics)
 
 
-def print_summary(metrics: dict[str, Any], report: Path) -> None:
-    keys = ("token_accuracy", "outcome/music", "fit/chroma", "fit/rhythm")
-    rows = {"generated": metrics, **metrics.get("baselines", {})}
-    print("\n| system | " + " | ".join(keys) + " |\n|---" * 1 + "|---" * len(keys) + "|")
-    for name, values in rows.items():
-        cells = [f"{values[k]:.3f}" if isinstance(values.get(k), float) else "–" for k in keys]
-        print(f"| {name} | " + " | ".join(cells) + " |")
-    print(f"\nreport: {report / 'index.html'}")
+def print_table(rows: dict[str, Any], report: Path) -> None:
+    """A markdown table: each row's generated metrics, then its two baselines."""
+    keys = ("token_accuracy", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
+    print("\n| system | " + " | ".join(keys) + " |\n|---" + "|---" * len(keys) + "|")
+    for label, metrics in rows.items():
+        lines = {label: metrics}
+        for name, values in metrics.get("baselines", {}).items():
+            lines[f"{label}: {name}" if len(rows) > 1 else name] = values
+        for name, values in lines.items():
+            print(f"| {name} | " + " | ".join(_cell(values.get(k)) for k in keys) + " |")
+    for path in sorted(report.glob("*/index.html")) or [report / "index.html"]:
+        print(f"report: {path}")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def train_settings(config: DemoConfig) -> dict[str, Any]:
@@ -159,5 +254,7 @@ def load_demo_config(path: str | None, overrides: list[str]) -> DemoConfig:
     from bandmate.train.config import TrainConfig
 
     config = load_config(DemoConfig, path, overrides)
+    if config.mode not in ("shipped", "train"):
+        raise ConfigError(f"demo mode must be shipped or train, got {config.mode!r}")
     from_dict(TrainConfig, train_settings(config), "demo.train")
     return config

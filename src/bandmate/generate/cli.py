@@ -1,18 +1,27 @@
-"""`bandmate generate INPUT --checkpoint DIR --out OUTDIR`."""
+"""`bandmate generate INPUT [--checkpoint DIR_OR_SHIPPED_NAME] --out OUTDIR`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 from bandmate.errors import BandmateError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="an audio file (wav/flac/ogg/mp3), or a folder of them")
-    parser.add_argument("--checkpoint", required=True, help="checkpoint directory")
     parser.add_argument(
-        "--out", required=True, help="output folder (a folder input writes OUT/<file stem>/)"
+        "--checkpoint",
+        default="bandmate:bass-to-drums",
+        help="checkpoint or training run directory, or a shipped model: bandmate:bass-to-drums "
+        "(the default), bandmate:drums-to-bass, bandmate:bass-to-instrumental",
+    )
+    parser.add_argument(
+        "--out",
+        help="output folder (a folder input writes OUT/<file stem>/); "
+        "default: bandmate-out/<input stem> in the current folder",
     )
     parser.add_argument(
         "--candidates",
@@ -42,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise BandmateError(str(error)) from None
     config = GenerateConfig(sampling, args.candidates, args.seed, args.overlap)
+    out = args.out or str(Path("bandmate-out") / Path(args.input).stem)
     try:
-        reports = generate_files(args.checkpoint, args.input, args.out, config, args.device)
+        reports = generate_files(args.checkpoint, args.input, out, config, args.device)
     except RuntimeError as error:  # CUDA out of memory is a RuntimeError subclass
         if "out of memory" not in str(error).lower():
             raise
@@ -61,4 +71,5 @@ def run(args: argparse.Namespace) -> int:
                 }
             )
         )
+    print(f"wrote {out}/", file=sys.stderr)
     return 0

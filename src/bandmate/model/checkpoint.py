@@ -23,6 +23,7 @@ from safetensors.torch import load_file, save_file
 from bandmate.errors import DataError
 from bandmate.io import atomic_path, atomic_write_text, read_format_json
 from bandmate.model.config import T5Config
+from bandmate.model.shipped import is_shipped_spec, shipped_model
 from bandmate.model.t5 import T5
 from bandmate.tokens.layout import TokenLayout
 
@@ -97,7 +98,10 @@ def read_model_json(directory: str | Path) -> dict[str, Any]:
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint directory, or a training run directory (its best, else last, checkpoint)."""
+    """A checkpoint directory, a training run directory (its best, else last, checkpoint)
+    or a shipped model's name, `bandmate:PRESET`."""
+    if is_shipped_spec(path):
+        return shipped_model(str(path))
     path = Path(path)
     if (path / MODEL_JSON).exists():
         return path

@@ -1,0 +1,44 @@
+"""Shipped models: the `bandmate:PRESET` names, and `generate` without --checkpoint."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from bandmate.cli import main
+from bandmate.errors import BandmateError
+from bandmate.model import shipped
+from bandmate.model.checkpoint import resolve_checkpoint
+from tests.tiny import music
+
+
+@pytest.fixture
+def assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "assets"
+    root.mkdir()
+    monkeypatch.setattr(shipped, "assets_root", lambda: root)
+    return root
+
+
+def test_unknown_name_lists_what_ships(assets: Path, delay_checkpoint: Path):
+    shutil.copytree(delay_checkpoint, assets / "drums-to-bass")
+    assert resolve_checkpoint("bandmate:drums-to-bass") == assets / "drums-to-bass"
+    with pytest.raises(BandmateError, match=r"bandmate:nope: .*shipped: bandmate:drums-to-bass"):
+        resolve_checkpoint("bandmate:nope")
+    with pytest.raises(BandmateError, match="no shipped model"):
+        resolve_checkpoint("bandmate:../drums-to-bass")
+
+
+def test_generate_without_checkpoint_or_out_uses_the_shipped_default(
+    assets: Path, delay_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    shutil.copytree(delay_checkpoint, assets / shipped.DEFAULT_PRESET)
+    monkeypatch.chdir(tmp_path)
+    sf.write(tmp_path / "riff.wav", music(3.0, 22050), 22050)
+    assert main(["generate", "riff.wav"]) == 0
+    out = tmp_path / "bandmate-out" / "riff"
+    report = json.loads((out / "generation.json").read_text())
+    assert report["checkpoint"] == f"bandmate:{shipped.DEFAULT_PRESET}"
+    assert sf.info(out / "accompaniment.wav").duration == pytest.approx(3.0, abs=0.01)
