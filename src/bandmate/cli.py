@@ -70,6 +70,14 @@ COMMANDS: tuple[Command, ...] = (
         "torchrun --nproc-per-node N -m bandmate train CONFIG.",
     ),
     Command(
+        "export",
+        "bandmate.model.export_cli",
+        "copy a checkpoint's inference files (no optimizer state)",
+        "Copy the weights, model.json, tokens.json, tokenizer state and training config of "
+        "a checkpoint (or of a training run's best checkpoint) into a folder: what "
+        "`generate --checkpoint` needs, a fifth of a training checkpoint's size.",
+    ),
+    Command(
         "generate",
         "bandmate.generate.cli",
         "generate the accompaniment of a recording",
@@ -96,10 +104,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "demo",
         "bandmate.demo_cli",
-        "the whole loop offline on a CPU: synth, tokenize, train, evaluate",
-        "Render a small dataset, tokenize it with the shipped codec, train a "
-        "small model from scratch, evaluate it on held-out songs and print the report's path. "
-        "Resumable: a second run reuses finished stages.",
+        "the built-in default end to end, offline on a CPU",
+        "Render songs and Bach chorales no shipped model was trained on, generate for "
+        "them with each shipped model, evaluate, and print a summary table and the reports' "
+        "paths. --train: the whole loop instead (synth, tokenize with the shipped codec, "
+        "train a small model from scratch, evaluate). Resumable: a second run reuses "
+        "finished stages.",
     ),
 )
 

@@ -42,3 +42,19 @@ def test_generate_without_checkpoint_or_out_uses_the_shipped_default(
     report = json.loads((out / "generation.json").read_text())
     assert report["checkpoint"] == f"bandmate:{shipped.DEFAULT_PRESET}"
     assert sf.info(out / "accompaniment.wav").duration == pytest.approx(3.0, abs=0.01)
+
+
+def test_export_keeps_what_inference_needs(flatten_checkpoint: Path, tmp_path: Path, capsys):
+    out = tmp_path / "lean"
+    (flatten_checkpoint / "optimizer.pt").write_bytes(b"state")  # as a training run leaves
+    try:
+        assert main(["export", str(flatten_checkpoint), str(out)]) == 0
+    finally:
+        (flatten_checkpoint / "optimizer.pt").unlink()
+    assert not (out / "optimizer.pt").exists()
+    assert {"model.safetensors", "model.json", "tokens.json", "tokenizer"} <= {
+        p.name for p in out.iterdir()
+    }
+    assert resolve_checkpoint(out) == out
+    assert main(["export", str(tmp_path / "nothing"), str(tmp_path / "x")]) == 2
+    assert "model.json" in capsys.readouterr().err and not (tmp_path / "x").exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from bandmate.errors import DataError
-from bandmate.io import atomic_path, atomic_write_text, read_format_json
+from bandmate.io import atomic_path, atomic_write_text, read_format_json, replace_dir
 from bandmate.model.config import T5Config
 from bandmate.model.shipped import is_shipped_spec, shipped_model
 from bandmate.model.t5 import T5
@@ -139,3 +140,29 @@ def load_checkpoint(
     meta["tokenizer_dir"] = tokenizer_dir if tokenizer_dir.is_dir() else None
     meta["checkpoint"] = directory
     return model, TokenLayout(**info["layout"]), meta
+
+
+# What inference needs of a checkpoint, plus the training config for the record.
+INFERENCE_FILES = (WEIGHTS, MODEL_JSON, MANIFEST, "config.yaml")
+
+
+def export_checkpoint(source: str | Path, out: str | Path) -> Path:
+    """Copy a checkpoint's inference files (or those of a run's best checkpoint) into
+    `out`, leaving optimizer and RNG state behind; `out` is replaced as a whole.
+
+    Returns:
+        the checkpoint directory that was exported.
+    """
+    source, out = resolve_checkpoint(source), Path(out)
+    read_model_json(source)  # fails with one line on a non-checkpoint
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as tmp:
+        staging = Path(tmp) / "export"
+        staging.mkdir()
+        for name in INFERENCE_FILES:
+            if (source / name).is_file():
+                shutil.copy2(source / name, staging / name)
+        if (source / TOKENIZER_DIR).is_dir():
+            shutil.copytree(source / TOKENIZER_DIR, staging / TOKENIZER_DIR)
+        replace_dir(staging, out)
+    return source

@@ -1,0 +1,18 @@
+"""`bandmate export CHECKPOINT OUT`: a checkpoint's inference files, without training state."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", help="checkpoint directory, or a run directory (its best)")
+    parser.add_argument("out", help="folder to write (replaced as a whole)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bandmate.model.checkpoint import export_checkpoint
+
+    source = export_checkpoint(args.checkpoint, args.out)
+    print(f"exported {source} -> {args.out}")
+    return 0
