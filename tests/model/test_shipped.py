@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+import torch
+from safetensors.torch import load_file
 
 from bandmate.cli import main
 from bandmate.errors import BandmateError
 from bandmate.model import shipped
-from bandmate.model.checkpoint import resolve_checkpoint
+from bandmate.model.checkpoint import load_checkpoint, resolve_checkpoint
 from tests.tiny import music
 
 
@@ -56,5 +58,15 @@ def test_export_keeps_what_inference_needs(flatten_checkpoint: Path, tmp_path: P
         p.name for p in out.iterdir()
     }
     assert resolve_checkpoint(out) == out
+    half = tmp_path / "half"
+    assert main(["export", str(flatten_checkpoint), str(half), "--half"]) == 0
+    stored = load_file(str(half / "model.safetensors"))
+    assert {v.dtype for v in stored.values()} == {torch.float16}
+    model, _, _ = load_checkpoint(half)
+    reference, _, _ = load_checkpoint(flatten_checkpoint)
+    expected = reference.state_dict()
+    for name, weight in model.state_dict().items():
+        assert weight.dtype == torch.float32, name
+        torch.testing.assert_close(weight, expected[name], rtol=1e-3, atol=1e-4)
     assert main(["export", str(tmp_path / "nothing"), str(tmp_path / "x")]) == 2
     assert "model.json" in capsys.readouterr().err and not (tmp_path / "x").exists()

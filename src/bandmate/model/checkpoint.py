@@ -131,6 +131,8 @@ def load_checkpoint(
         state = load_file(str(directory / WEIGHTS), device=str(device))
     except FileNotFoundError:
         raise DataError(directory / WEIGHTS, "checkpoint weights missing") from None
+    # Weights stored as float16 (`export --half`) compute in float32, as trained.
+    state = {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}
     model.load_state_dict(state, strict=True, assign=True)
     model.to(device).eval()
     meta = dict(info.get("meta", {}))
@@ -146,9 +148,10 @@ def load_checkpoint(
 INFERENCE_FILES = (WEIGHTS, MODEL_JSON, MANIFEST, "config.yaml")
 
 
-def export_checkpoint(source: str | Path, out: str | Path) -> Path:
+def export_checkpoint(source: str | Path, out: str | Path, half: bool = False) -> Path:
     """Copy a checkpoint's inference files (or those of a run's best checkpoint) into
     `out`, leaving optimizer and RNG state behind; `out` is replaced as a whole.
+    `half` stores float32 weights as float16 (half the size; loading turns them back).
 
     Returns:
         the checkpoint directory that was exported.
@@ -162,6 +165,10 @@ def export_checkpoint(source: str | Path, out: str | Path) -> Path:
         for name in INFERENCE_FILES:
             if (source / name).is_file():
                 shutil.copy2(source / name, staging / name)
+        if half:
+            state = load_file(str(source / WEIGHTS))
+            state = {k: v.half() if v.dtype == torch.float32 else v for k, v in state.items()}
+            save_file(state, str(staging / WEIGHTS), metadata={"format": FORMAT})
         if (source / TOKENIZER_DIR).is_dir():
             shutil.copytree(source / TOKENIZER_DIR, staging / TOKENIZER_DIR)
         replace_dir(staging, out)

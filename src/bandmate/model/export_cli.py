@@ -8,11 +8,14 @@ import argparse
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", help="checkpoint directory, or a run directory (its best)")
     parser.add_argument("out", help="folder to write (replaced as a whole)")
+    parser.add_argument(
+        "--half", action="store_true", help="store the weights as float16 (half the size)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from bandmate.model.checkpoint import export_checkpoint
 
-    source = export_checkpoint(args.checkpoint, args.out)
+    source = export_checkpoint(args.checkpoint, args.out, args.half)
     print(f"exported {source} -> {args.out}")
     return 0
