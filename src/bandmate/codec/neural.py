@@ -46,7 +46,8 @@ class NeuralCodec:
         self.codebook_size = config.codebook_size
         self.hop_length = config.hop_length
         self.chunk_frames = chunk_frames  # 20 s at 75 Hz
-        self.context_frames = 16  # > half the receptive field of encoder and decoder
+        # Margin beyond the receptive field of encoder and decoder (16 for SEANet).
+        self.context_frames = max(16, config.receptive_frames + 1)
 
     @property
     def device(self) -> torch.device:
