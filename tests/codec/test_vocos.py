@@ -28,10 +28,10 @@ TINY_STFT = CodecConfig(
 )
 
 
-@pytest.fixture
-def stft_checkpoint(tmp_path: Path) -> Path:
+@pytest.fixture(params=["absolute", "integrated"])
+def stft_checkpoint(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     torch.manual_seed(0)
-    model = CodecModel(TINY_STFT)
+    model = CodecModel(replace(TINY_STFT, stft_phase=request.param))
     model.quantizer.init_kmeans(model.encoder(torch.randn(2, 1, 6400) * 0.1), iters=2)
     save_codec(tmp_path / "stft", model)
     return tmp_path / "stft"
@@ -105,13 +105,35 @@ def test_chunked_stft_codec_matches_one_pass(stft_checkpoint: Path) -> None:
     assert not torch.allclose(chunked.decode(codes), whole.decode(codes), atol=1e-5)
 
 
+@pytest.mark.parametrize(("phase", "periodic"), [("absolute", True), ("integrated", False)])
+def test_only_integrated_phase_escapes_the_frame_rate(phase: str, periodic: bool) -> None:
+    """Constant latents (a steady tone's codes): an absolute-phase decoder repeats one
+    frame (a 75 Hz periodic waveform); an integrated phase keeps rotating."""
+    torch.manual_seed(0)
+    decoder = STFTDecoder(replace(TINY_STFT, stft_phase=phase))
+    latents = torch.randn(1, 8, 1).expand(1, 8, 24).contiguous()
+    wav = decoder(latents)[0, 0]
+    one, next_one = wav[10 * 320 : 11 * 320], wav[11 * 320 : 12 * 320]
+    assert torch.allclose(one, next_one, atol=1e-3) == periodic
+
+
+def test_integrated_phase_continues_from_an_anchor() -> None:
+    decoder = STFTDecoder(replace(TINY_STFT, stft_phase="integrated"))
+    angles = torch.randn(2, 641, 30)
+    whole = decoder.phase(angles)
+    tail = decoder.phase(angles[..., 10:], anchor_frame=5, anchor_phase=whole[..., 15])
+    # Compare phasors: a phase just below 2 pi and one just above 0 are the same angle.
+    torch.testing.assert_close(torch.cos(tail), torch.cos(whole[..., 10:]), atol=1e-4, rtol=0)
+    torch.testing.assert_close(torch.sin(tail), torch.sin(whole[..., 10:]), atol=1e-4, rtol=0)
+
+
 def test_config_without_architecture_loads_as_seanet(tmp_path: Path) -> None:
     torch.manual_seed(0)
     seanet = CodecConfig(channels=2, dilations=(1,), latent_dim=8, codebook_size=32)
     save_codec(tmp_path / "old", CodecModel(seanet))
     path = tmp_path / "old" / "config.json"
     data = json.loads(path.read_text())
-    for key in ("architecture", "convnext_dim", "convnext_layers", "mlp_mult"):
+    for key in ("architecture", "convnext_dim", "convnext_layers", "mlp_mult", "stft_phase"):
         del data["model"][key]
     path.write_text(json.dumps(data))
     model = load_model(tmp_path / "old")

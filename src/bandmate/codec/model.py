@@ -20,6 +20,7 @@ from bandmate.codec.quantizer import ResidualVQ
 from bandmate.codec.vocos import STFTDecoder, STFTEncoder, stft_receptive_frames
 
 ARCHITECTURES = ("seanet", "stft")
+STFT_PHASES = ("absolute", "integrated")
 
 
 class PaddedConv1d(nn.Conv1d):
@@ -95,11 +96,16 @@ class CodecConfig:
     convnext_dim: int = 256  # stft only: width of the ConvNeXt blocks
     convnext_layers: int = 6  # stft only: ConvNeXt blocks in the encoder and in the decoder
     mlp_mult: int = 3  # stft only: hidden width of a block's MLP, in multiples of its width
+    stft_phase: str = "absolute"  # stft only: "absolute" or "integrated" (see vocos.py)
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
             raise ValueError(
                 f"architecture {self.architecture!r} unknown; use one of {', '.join(ARCHITECTURES)}"
+            )
+        if self.stft_phase not in STFT_PHASES:
+            raise ValueError(
+                f"stft_phase {self.stft_phase!r} unknown; use one of {', '.join(STFT_PHASES)}"
             )
 
     @property

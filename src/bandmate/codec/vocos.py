@@ -15,6 +15,7 @@ Letters: B batch, S samples, F frames, N FFT size, H hop, C width, D latent dim.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import torch
@@ -24,6 +25,7 @@ from torch import nn
 if TYPE_CHECKING:
     from bandmate.codec.model import CodecConfig
 
+TAU = 2 * math.pi
 LOG_MAG_MAX = 8.0  # clamp of the predicted log magnitude (e^8 ~ 3000, far above any real bin)
 
 
@@ -140,25 +142,65 @@ class STFTEncoder(nn.Module):
 
 
 class STFTDecoder(nn.Module):
-    """latents [B, D, F] -> wav [B, 1, F * H] through a predicted spectrum."""
+    """latents [B, D, F] -> wav [B, 1, F * H] through a predicted spectrum.
+
+    Phase, `config.stft_phase`:
+    - "absolute": the network predicts each frame's phase angle. For a steady tone the
+      latents repeat frame after frame, so a convolutional decoder predicts the same
+      frame again and again: a waveform periodic at the frame rate (75 Hz harmonics).
+    - "integrated" (phase vocoder): the network predicts each frame's phase *advance*
+      per bin and the phase is its running sum, so identical frames still rotate each
+      partial's phase by 2 pi f H / sr and any pitch is reachable. The advance starts
+      at the bin centre's own (pi k / 2 for N = 4 H); the network learns the residual.
+    """
 
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
         hop = config.hop_length
         self.bins = fft_size(hop) // 2 + 1
+        self.integrated = config.stft_phase == "integrated"
         self.stack = FrameStack(
             config.latent_dim, config.convnext_dim, config.convnext_layers, config.mlp_mult
         )
         self.head = nn.Linear(config.convnext_dim, 2 * self.bins)
         self.istft = FrameISTFT(hop)
+        centre = torch.remainder(torch.arange(self.bins) * (2 * math.pi * hop / fft_size(hop)), TAU)
+        self.register_buffer("centre_advance", centre[:, None], persistent=False)
 
-    def forward(self, latents: torch.Tensor) -> torch.Tensor:
-        out = self.head(self.stack(latents)).transpose(1, 2)  # [B, 2 * bins, F]
-        log_mag, phase = out[:, : self.bins], out[:, self.bins :]
+    centre_advance: torch.Tensor
+
+    def predict(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """latents [B, D, F] -> (log magnitude, phase or phase advance), each [B, N/2+1, F]."""
+        out = self.head(self.stack(latents)).transpose(1, 2)
+        return out[:, : self.bins], out[:, self.bins :]
+
+    def phase(
+        self,
+        angles: torch.Tensor,
+        anchor_frame: int = 0,
+        anchor_phase: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The phase [B, N/2+1, F] from `predict`'s angles. Integrated phase is the running
+        sum of the advances; `anchor_phase` [B, N/2+1] (a previous chunk's phase at frame
+        `anchor_frame`) continues it across chunk borders."""
+        if not self.integrated:
+            return angles
+        # float64 running sum: float32 would lose ~1e-3 rad after a few thousand frames.
+        phase = (angles + self.centre_advance).double().cumsum(-1)
+        if anchor_phase is not None:
+            offset = anchor_phase.double() - phase[..., anchor_frame]
+            phase = phase + offset[..., None]
+        return torch.remainder(phase, TAU).float()
+
+    def synthesize(self, log_mag: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+        """[B, N/2+1, F] log magnitude and phase -> wav [B, 1, F * H]."""
         magnitude = torch.exp(log_mag.clamp(max=LOG_MAG_MAX))
-        # The phase is an unbounded angle: cos/sin of it is always a unit phasor.
         spec = torch.complex(magnitude * torch.cos(phase), magnitude * torch.sin(phase))
         return self.istft(spec).unsqueeze(1)
+
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        log_mag, angles = self.predict(latents)
+        return self.synthesize(log_mag, self.phase(angles))
 
 
 def stft_receptive_frames(config: CodecConfig) -> int:
