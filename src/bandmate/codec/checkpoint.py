@@ -104,6 +104,8 @@ def load_model(path: str | Path) -> CodecModel:
         raise BandmateError(f"{weights}: codec weights missing") from None
     except (SafetensorError, OSError) as error:
         raise BandmateError(f"{weights}: unreadable safetensors ({error})") from None
+    # Shipped weights may be stored as float16 to halve the file; compute in float32.
+    state = {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}
     try:
         model.load_state_dict(state)
     except RuntimeError as error:

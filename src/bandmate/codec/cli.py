@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--data", required=True, help="folder of audio files")
     train.add_argument("--out", required=True, help="checkpoint directory to write")
     train.add_argument("--config", help="YAML with TrainConfig fields (model: {...} nested)")
-    add_overrides_argument(train, "batch_size=32 --set model.channels=32")
+    add_overrides_argument(train, "batch_size=32 --set model.architecture=stft")
     train.add_argument(
         "--init-from",
         metavar="CODEC",

@@ -17,6 +17,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from bandmate.codec.quantizer import ResidualVQ
+from bandmate.codec.vocos import STFTDecoder, STFTEncoder, stft_receptive_frames
+
+ARCHITECTURES = ("seanet", "stft")
+STFT_PHASES = ("absolute", "integrated")
 
 
 class PaddedConv1d(nn.Conv1d):
@@ -71,8 +75,14 @@ def decoder_block(channels: int, stride: int, dilations: tuple[int, ...]) -> nn.
 
 @dataclass(frozen=True)
 class CodecConfig:
-    """Shape of a codec; saved as `config.json` in every checkpoint."""
+    """Shape of a codec; saved as `config.json` in every checkpoint.
 
+    `architecture` picks the network: "seanet" (strided convs, the first checkpoints;
+    config files without the field are seanet) or "stft" (Vocos-style, see vocos.py:
+    ConvNeXt blocks at the frame rate around an STFT, hop = product of `strides`).
+    """
+
+    architecture: str = "seanet"  # "seanet" or "stft"
     sample_rate_hz: int = 24_000  # audio rate the codec works at
     channels: int = 16  # channels after the first conv; doubled at each downsampling
     strides: tuple[int, ...] = (2, 4, 5, 8)  # encoder downsampling; product = hop length
@@ -83,6 +93,20 @@ class CodecConfig:
     codebook_size: int = 1024  # N entries per codebook
     ema_decay: float = 0.99  # codebook EMA decay
     dead_code_fraction: float = 0.1  # restart codes used less than this share of an even spread
+    convnext_dim: int = 256  # stft only: width of the ConvNeXt blocks
+    convnext_layers: int = 6  # stft only: ConvNeXt blocks in the encoder and in the decoder
+    mlp_mult: int = 3  # stft only: hidden width of a block's MLP, in multiples of its width
+    stft_phase: str = "absolute"  # stft only: "absolute" or "integrated" (see vocos.py)
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"architecture {self.architecture!r} unknown; use one of {', '.join(ARCHITECTURES)}"
+            )
+        if self.stft_phase not in STFT_PHASES:
+            raise ValueError(
+                f"stft_phase {self.stft_phase!r} unknown; use one of {', '.join(STFT_PHASES)}"
+            )
 
     @property
     def hop_length(self) -> int:
@@ -91,6 +115,14 @@ class CodecConfig:
     @property
     def frame_rate_hz(self) -> float:
         return self.sample_rate_hz / self.hop_length
+
+    @property
+    def receptive_frames(self) -> int:
+        """Frames either side of a frame that its encoding or decoding depends on
+        (an upper bound; chunked processing keeps at least this much context)."""
+        if self.architecture == "stft":
+            return stft_receptive_frames(self)
+        return 15  # SEANet: chunking kept 16 frames of margin from the start
 
 
 class Encoder(nn.Module):
@@ -139,7 +171,8 @@ class CodecModel(nn.Module):
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
         self.config = config
-        self.encoder = Encoder(config)
+        stft = config.architecture == "stft"
+        self.encoder: nn.Module = STFTEncoder(config) if stft else Encoder(config)
         self.quantizer = ResidualVQ(
             config.latent_dim,
             config.num_codebooks,
@@ -148,7 +181,7 @@ class CodecModel(nn.Module):
             config.ema_decay,
             config.dead_code_fraction,
         )
-        self.decoder = Decoder(config)
+        self.decoder: nn.Module = STFTDecoder(config) if stft else Decoder(config)
 
     def pad(self, wav: torch.Tensor) -> torch.Tensor:
         """[B, S] -> [B, 1, S'] with S' the next multiple of the hop length."""

@@ -19,6 +19,7 @@ import torch
 
 from bandmate.codec.checkpoint import load_model
 from bandmate.codec.model import CodecModel
+from bandmate.codec.vocos import STFTDecoder
 from bandmate.errors import BandmateError
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ class NeuralCodec:
         self.codebook_size = config.codebook_size
         self.hop_length = config.hop_length
         self.chunk_frames = chunk_frames  # 20 s at 75 Hz
-        self.context_frames = 16  # > half the receptive field of encoder and decoder
+        # Margin beyond the receptive field of encoder and decoder (16 for SEANet).
+        self.context_frames = max(16, config.receptive_frames + 1)
 
     @property
     def device(self) -> torch.device:
@@ -82,6 +84,9 @@ class NeuralCodec:
             )
         if int(codes.min()) < 0 or int(codes.max()) >= self.codebook_size:
             raise ValueError(f"codes must lie in [0, {self.codebook_size})")
+        decoder = self.model.decoder
+        if isinstance(decoder, STFTDecoder) and decoder.integrated:
+            return self._decode_carrying_phase(codes, decoder)
         wav = _chunked(
             codes.shape[-1],
             self.chunk_frames,
@@ -90,6 +95,29 @@ class NeuralCodec:
             frames_per_unit=self.hop_length,
         )
         return wav.to(codes.device)
+
+    def _decode_carrying_phase(self, codes: torch.Tensor, decoder: STFTDecoder) -> torch.Tensor:
+        """Chunked decoding of an integrated-phase decoder: each chunk's running phase
+        sum starts from the previous chunk's phase at the border, so the result equals
+        one pass (each chunk alone would restart every partial's phase: a click)."""
+        total, chunk, context, hop = (
+            codes.shape[-1],
+            self.chunk_frames,
+            self.context_frames,
+            self.hop_length,
+        )
+        pieces, anchor = [], None
+        for start in range(0, total, chunk):
+            stop = min(start + chunk, total)
+            lo, hi = max(start - context, 0), min(stop + context, total)
+            latents = self.model.quantizer.decode(codes[..., lo:hi].long().to(self.device))
+            log_mag, angles = decoder.predict(latents)
+            phase = decoder.phase(angles, start - lo, anchor)
+            wav = decoder.synthesize(log_mag, phase).squeeze(1)
+            pieces.append(wav[..., (start - lo) * hop : (stop - lo) * hop])
+            if stop < total:  # frame `stop` lies in this chunk's right context
+                anchor = phase[..., stop - lo]
+        return torch.cat(pieces, dim=-1).to(codes.device)
 
 
 def _chunked(
