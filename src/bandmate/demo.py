@@ -52,7 +52,7 @@ OOD_PRESETS = ("bass-to-instrumental",)
 @dataclass(frozen=True)
 class DemoConfig:
     out: str = "runs/demo"  # everything goes under this folder
-    mode: str = "train"  # shipped: evaluate the shipped models | train: train one first
+    mode: str = "shipped"  # shipped: evaluate the shipped models | train: train one first
     songs: int = 60  # rendered training songs (90/5/5 split by song)
     eval_songs: int = 12  # songs rendered with another seed: held out from training entirely
     song_seconds: float = 20.0
@@ -235,7 +235,7 @@ def print_table(rows: dict[str, Any], report: Path) -> None:
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or value is None or value != value:  # NaN: undefined
         return "–"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 

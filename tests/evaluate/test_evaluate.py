@@ -80,9 +80,12 @@ def test_evaluate_writes_metrics_and_report(
     assert metrics["outcome/music"] + metrics["outcome/silence"] + metrics["outcome/noise"] == (
         pytest.approx(1.0)
     )
-    # The original scores 1 and the shuffled baseline 0 by construction.
-    assert metrics["baselines"]["original"]["fit/chroma"] == pytest.approx(1.0)
-    assert metrics["baselines"]["shuffled"]["fit/rhythm"] == pytest.approx(0.0)
+    # These songs' stems are independent signals, so the original is no closer to its
+    # input than a shuffled one: the fits have no scale and are null (not NaN, not a
+    # ratio of noise). Their scale itself is tested in test_fit.py.
+    for system in (metrics, *metrics["baselines"].values()):
+        assert system["fit/chroma"] is None and system["fit/rhythm"] is None
+    assert 0 < metrics["baselines"]["original"]["similarity/chroma"] < 1
     # Real accompaniments of synthesized songs are music.
     assert metrics["baselines"]["original"]["outcome/music"] == 1.0
     examples = json.loads((out / "examples.json").read_text())["examples"]

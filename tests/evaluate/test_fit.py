@@ -36,3 +36,6 @@ def test_normalized_fit_baselines():
     assert normalized_fit([0.8, 0.8], [0.8, 0.8], [0.2, 0.2]) == pytest.approx(1.0)
     assert normalized_fit([0.2], [0.8], [0.2]) == pytest.approx(0.0)
     assert math.isnan(normalized_fit([0.3], [0.5], [0.5]))
+    # An original no closer to the input than a shuffled one: no scale to measure on.
+    assert math.isnan(normalized_fit([0.81], [0.663], [0.661]))
+    assert math.isnan(normalized_fit([0.5], [0.2], [0.8]))

@@ -62,6 +62,17 @@ def spectrogram_png(path: Path, wavs: Mapping[str, np.ndarray], sample_rate_hz: 
         tmp.write_bytes(buffer.getvalue())
 
 
+def without_nan(value: Any) -> Any:
+    """NaN (an undefined metric, e.g. a fit without a scale) as null: valid JSON."""
+    if isinstance(value, dict):
+        return {k: without_nan(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nan(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
 def write_tables(
     out: Path,
     metrics: Mapping[str, Any],
@@ -69,7 +80,8 @@ def write_tables(
     examples: Sequence[Mapping[str, Any]],
 ) -> None:
     """metrics.json, clips.csv (one row per clip) and examples.json."""
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, default=float) + "\n")
+    text = json.dumps(without_nan(metrics), indent=2, default=float)
+    atomic_write_text(out / "metrics.json", text + "\n")
     atomic_write_text(
         out / "examples.json",
         json.dumps({"examples": list(examples)}, indent=2, default=float) + "\n",
