@@ -1,0 +1,30 @@
+"""The models that ship in the package: present, small, loadable, and what they claim."""
+
+import json
+
+import pytest
+
+from bandmate.data.pairs import PRESETS
+from bandmate.model.checkpoint import load_checkpoint
+from bandmate.model.shipped import DEFAULT_PRESET, shipped_model, shipped_presets
+
+SHIPPED = ("bass-to-drums", "drums-to-bass", "bass-to-instrumental")  # issue #9's three
+
+
+def test_the_three_presets_ship_and_the_default_is_one_of_them():
+    assert set(SHIPPED) <= set(shipped_presets())
+    assert DEFAULT_PRESET in SHIPPED
+
+
+@pytest.mark.parametrize("preset", SHIPPED)
+def test_shipped_model_is_small_and_trained_for_its_preset(preset: str):
+    path = shipped_model(f"bandmate:{preset}")
+    assert (path / "model.safetensors").stat().st_size <= 50 * 2**20
+    assert not (path / "optimizer.pt").exists()
+    manifest = json.loads((path / "tokens.json").read_text())
+    spec = PRESETS[preset]
+    assert (manifest["pair"]["input"], manifest["pair"]["target"]) == (spec.input, spec.target)
+    assert manifest["codec"]["spec"] == "bandmate:default"  # shipped too: no download
+    model, layout, meta = load_checkpoint(path)
+    assert model.config.vocab_size == layout.vocab_size and meta["tokenizer_dir"] is not None
+    assert (path.parent / "MODEL_CARD.md").is_file()
