@@ -159,3 +159,9 @@ def test_input_override_evaluates_stems_the_checkpoint_never_took(
     assert main([*args, str(tmp_path / "ood"), "--input", "tabla"]) == 0
     metrics = json.loads((tmp_path / "ood" / "metrics.json").read_text())
     assert metrics["n_clips"] == 2 and metrics["settings"]["input"] == "tabla"
+
+
+def test_candidates_must_be_positive(flatten_checkpoint: Path, tmp_path: Path, capsys):
+    args = ["evaluate", "--checkpoint", str(flatten_checkpoint), "--data", str(tmp_path)]
+    assert main([*args, "--out", str(tmp_path / "r"), "--candidates", "0"]) == 2
+    assert "--candidates" in capsys.readouterr().err and not (tmp_path / "r").exists()

@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-k", type=int, default=250)
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=1,
+        help="accompaniments sampled per clip, the best kept (as `generate --candidates`)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--compare",
@@ -56,10 +62,16 @@ def run(args: argparse.Namespace) -> int:
     from bandmate.generate.accompanist import GenerateConfig
     from bandmate.generate.sampling import SamplingConfig
 
-    generate = GenerateConfig(SamplingConfig(args.temperature, args.top_k), seed=args.seed)
+    if args.candidates < 1:
+        raise BandmateError("--candidates must be at least 1")
+    generate = GenerateConfig(
+        SamplingConfig(args.temperature, args.top_k), candidates=args.candidates, seed=args.seed
+    )
     config = EvaluateConfig(args.clips, args.dataset, args.split, generate, input=args.input)
     metrics = evaluate(args.checkpoint, args.data, args.out, config, args.device)
     keys = ("token_accuracy", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
-    print(json.dumps({k: metrics.get(k) for k in keys}))
+    from bandmate.evaluate.report import without_nan
+
+    print(json.dumps(without_nan({k: metrics.get(k) for k in keys})))
     print(f"report: {args.out}/index.html")
     return 0
