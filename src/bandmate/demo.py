@@ -162,7 +162,8 @@ def run_shipped(config: DemoConfig) -> dict[str, Any]:
     if not presets:
         raise BandmateError("this installation ships no model; run `make demo TRAIN=1`")
     out = Path(config.out)
-    held_out, chorales = out / "data-held-out", out / "data-chorales"
+    # Not the train mode's data-held-out: that one has chorales a shipped model may know.
+    held_out, chorales = out / "data-songs", out / "data-chorales"
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "demo.yaml")
     _stage(
