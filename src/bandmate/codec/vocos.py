@@ -34,12 +34,8 @@ def fft_size(hop: int) -> int:
     return 4 * hop
 
 
-class FrameSTFT(nn.Module):
-    """wav [B, 1, S] (S a multiple of H) -> complex spectrum [B, N/2+1, S/H].
-
-    Zero padding of (N - H)/2 on each side and center=False give exactly one frame per
-    hop, frame f centred on samples [f*H, (f+1)*H): the same alignment as the inverse.
-    """
+class _HannFrames(nn.Module):
+    """Hop H, FFT size N = fft_size(H) and the Hann window both transforms share."""
 
     window: torch.Tensor
 
@@ -48,6 +44,14 @@ class FrameSTFT(nn.Module):
         self.hop = hop
         self.n_fft = fft_size(hop)
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+
+
+class FrameSTFT(_HannFrames):
+    """wav [B, 1, S] (S a multiple of H) -> complex spectrum [B, N/2+1, S/H].
+
+    Zero padding of (N - H)/2 on each side and center=False give exactly one frame per
+    hop, frame f centred on samples [f*H, (f+1)*H): the same alignment as the inverse.
+    """
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         pad = (self.n_fft - self.hop) // 2
@@ -62,17 +66,9 @@ class FrameSTFT(nn.Module):
         )
 
 
-class FrameISTFT(nn.Module):
+class FrameISTFT(_HannFrames):
     """complex spectrum [B, N/2+1, F] -> wav [B, F * H]: irfft, window, overlap-add
     (torch's fold), divide by the summed squared window, trim (N - H)/2 each side."""
-
-    window: torch.Tensor
-
-    def __init__(self, hop: int) -> None:
-        super().__init__()
-        self.hop = hop
-        self.n_fft = fft_size(hop)
-        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
         frames = spec.shape[-1]

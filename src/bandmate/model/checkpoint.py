@@ -163,7 +163,7 @@ def export_checkpoint(source: str | Path, out: str | Path, half: bool = False) -
         staging = Path(tmp) / "export"
         staging.mkdir()
         for name in INFERENCE_FILES:
-            if (source / name).is_file():
+            if (source / name).is_file() and not (half and name == WEIGHTS):
                 shutil.copy2(source / name, staging / name)
         if half:
             state = load_file(str(source / WEIGHTS))

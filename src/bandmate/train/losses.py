@@ -4,8 +4,9 @@ Two softmaxes (TrainConfig.softmax):
 - `full`: over the whole vocabulary at every position (the thesis);
 - `valid`: over the ids valid at each position only, the distribution constrained
   sampling draws from. The output layer then multiplies only those rows (1,024 of the
-  5,378 ids at an acoustic position), which makes a CPU training step of the small
-  presets about twice as fast (benchmarks/train_throughput.py --softmax).
+  5,122 ids at an acoustic position with 1,024 semantic clusters), which made a CPU
+  step of the mini preset in the delay layout 3.6x faster
+  (benchmarks/train_throughput.py --layout delay).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def valid_loss_terms(
     """
     streams = targets if targets.dim() == 3 else targets[:, None]
     stream_weights = weights if weights.dim() == 3 else weights[:, None]
-    right = (stream_weights > 0).clone()  # single-id positions are always right
+    right = stream_weights > 0  # single-id positions are always right
     ce_sum = z_sum = targets.new_zeros((), dtype=torch.float32)
     for group, group_logits in zip(groups, logits, strict=True):
         target = streams[:, group.stream, group.positions] - group.lo  # [B, n]
