@@ -41,6 +41,10 @@ def test_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _reject(constant: str) -> None:
+    raise AssertionError(f"{constant} is not JSON (browsers reject it)")
+
+
 def test_evaluate_writes_metrics_and_report(
     flatten_checkpoint: Path, test_dataset: Path, tmp_path: Path, capsys
 ):
@@ -61,7 +65,7 @@ def test_evaluate_writes_metrics_and_report(
         )
         == 0
     )
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text(), parse_constant=_reject)
     for key in (
         "token_accuracy",
         "token_accuracy/semantic",
@@ -88,8 +92,9 @@ def test_evaluate_writes_metrics_and_report(
     assert 0 < metrics["baselines"]["original"]["similarity/chroma"] < 1
     # Real accompaniments of synthesized songs are music.
     assert metrics["baselines"]["original"]["outcome/music"] == 1.0
-    examples = json.loads((out / "examples.json").read_text())["examples"]
+    examples = json.loads((out / "examples.json").read_text(), parse_constant=_reject)["examples"]
     assert len(examples) == 4
+    assert all(example["fit/chroma"] is None for example in examples)
     for example in examples:
         assert example["song"] != example["shuffled_song"]
         for rel in example["files"].values():

@@ -73,6 +73,11 @@ def without_nan(value: Any) -> Any:
     return value
 
 
+def _strict_json(value: Any) -> str:
+    # allow_nan=False: browsers' JSON.parse rejects NaN, so the report pages could not read it.
+    return json.dumps(without_nan(value), indent=2, default=float, allow_nan=False) + "\n"
+
+
 def write_tables(
     out: Path,
     metrics: Mapping[str, Any],
@@ -80,12 +85,8 @@ def write_tables(
     examples: Sequence[Mapping[str, Any]],
 ) -> None:
     """metrics.json, clips.csv (one row per clip) and examples.json."""
-    text = json.dumps(without_nan(metrics), indent=2, default=float)
-    atomic_write_text(out / "metrics.json", text + "\n")
-    atomic_write_text(
-        out / "examples.json",
-        json.dumps({"examples": list(examples)}, indent=2, default=float) + "\n",
-    )
+    atomic_write_text(out / "metrics.json", _strict_json(metrics))
+    atomic_write_text(out / "examples.json", _strict_json({"examples": list(examples)}))
     if rows:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
