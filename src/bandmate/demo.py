@@ -223,7 +223,7 @@ def run_training_demo(config: DemoConfig) -> dict[str, Any]:
 
 def print_table(rows: dict[str, Any], report: Path) -> None:
     """A markdown table: each row's generated metrics, then its two baselines."""
-    keys = ("token_accuracy", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
+    keys = ("token_accuracy", "input_gain", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
     print("\n| system | " + " | ".join(keys) + " |\n|---" + "|---" * len(keys) + "|")
     for label, metrics in rows.items():
         lines = {label: metrics}

@@ -81,6 +81,10 @@ def test_evaluate_writes_metrics_and_report(
     assert metrics["n_clips"] == 4
     assert metrics["settings"]["clips"] == 4 and metrics["settings"]["split"] == "test"
     assert 0.0 <= metrics["token_accuracy"] <= 1.0
+    assert metrics["input_gain"] == pytest.approx(
+        metrics["token_loss/other_input"] - metrics["token_loss"]
+    )
+    assert metrics["input_gain"] != 0.0 and metrics["token_loss"] > 0
     assert metrics["outcome/music"] + metrics["outcome/silence"] + metrics["outcome/noise"] == (
         pytest.approx(1.0)
     )

@@ -7,12 +7,19 @@ import torch
 
 from bandmate.model.config import preset_config
 from bandmate.model.hf import to_hf_model
-from bandmate.model.t5 import T5, relative_position_bucket
+from bandmate.model.t5 import T5, EncoderMemory, relative_position_bucket
 
 
-def _model(num_streams: int = 1, seed: int = 0) -> T5:
+def _model(num_streams: int = 1, seed: int = 0, cross_bias: bool = False) -> T5:
     torch.manual_seed(seed)
-    return T5(preset_config("tiny", vocab_size=40, num_streams=num_streams, dropout=0.0)).eval()
+    config = preset_config(
+        "tiny", vocab_size=40, num_streams=num_streams, dropout=0.0, cross_bias=cross_bias
+    )
+    return T5(config).eval()
+
+
+# Input frame of each of the 13 decoder steps of `_batch` (two passes over 11 frames).
+FRAMES = torch.tensor([0, 1, 2, 3, 4, 5, 6, 0, 2, 4, 6, 8, 10])
 
 
 def _batch(b: int = 2, ls: int = 11, ld: int = 13) -> tuple[torch.Tensor, ...]:
@@ -42,22 +49,23 @@ def test_same_logits_as_transformers_t5() -> None:
     assert not torch.allclose(model(enc, dec.flip(1), mask), theirs, atol=1e-3)
 
 
-@pytest.mark.parametrize("num_streams", [1, 3])
-def test_cached_decoding_equals_teacher_forcing(num_streams: int) -> None:
-    model = _model(num_streams)
+@pytest.mark.parametrize(("num_streams", "cross_bias"), [(1, False), (3, False), (3, True)])
+def test_cached_decoding_equals_teacher_forcing(num_streams: int, cross_bias: bool) -> None:
+    model = _model(num_streams, cross_bias=cross_bias)
     enc, dec, mask = _batch()
     if num_streams > 1:
         dec = torch.stack([dec, dec.roll(1, 1), dec.roll(2, 1)], dim=1)  # [B, S, L]
-    full = model(enc, dec, mask)
+    frames = FRAMES if cross_bias else None
+    full = model(enc, dec, mask, query_frames=frames)
     memory = model.encode(enc, mask)
-    cache = model.init_cache(memory, max_length=20)
+    cache = model.init_cache(memory, max_length=20, query_frames=frames)
     steps = [model.decode_step(dec[..., i : i + 1], cache) for i in range(dec.shape[-1])]
     stepped = torch.cat(steps, dim=-2)
     assert stepped.shape == full.shape
     torch.testing.assert_close(stepped, full, atol=1e-5, rtol=1e-5)
     assert cache.length == dec.shape[-1]
     # a prefill of several positions at once agrees too
-    cache = model.init_cache(memory, max_length=20)
+    cache = model.init_cache(memory, max_length=20, query_frames=frames)
     first = model.decode_step(dec[..., :5], cache)
     rest = model.decode_step(dec[..., 5:6], cache)
     torch.testing.assert_close(torch.cat([first, rest], -2), full[..., :6, :], atol=1e-5, rtol=1e-5)
@@ -107,3 +115,35 @@ def test_square_bias_equals_pairwise_bias() -> None:
     pos = torch.arange(40)
     for stack in (model.encoder_bias, model.decoder_bias):
         torch.testing.assert_close(stack.square(40, pos.device), stack(pos, pos))
+
+
+def _memories(model: T5) -> tuple[EncoderMemory, EncoderMemory]:
+    """The encoder output of `_batch`, and the same with input frame 5's vector changed."""
+    enc, _, mask = _batch()
+    memory = model.encode(enc, mask)
+    hidden = memory.hidden.clone()
+    hidden[:, 5] = torch.randn(hidden.shape[-1], generator=torch.Generator().manual_seed(2))
+    return memory, EncoderMemory(hidden, memory.mask)
+
+
+def test_cross_bias_aligns_decoder_steps_with_input_frames() -> None:
+    model = _model(cross_bias=True)
+    with torch.no_grad():  # a bias that only lets a step attend to its own input frame
+        model.cross_bias.embedding.weight.fill_(-1e4)
+        model.cross_bias.embedding.weight[0] = 0.0
+    _, dec, _ = _batch()
+    memory, moved = _memories(model)
+    changed = model.decode(dec, moved, FRAMES) - model.decode(dec, memory, FRAMES)
+    # the step of frame 5 changes (and later ones, through self-attention); earlier don't
+    assert changed[:, :5].abs().max() == 0
+    assert changed[:, 5].abs().amax(-1).min() > 0
+    with pytest.raises(ValueError, match="time-aligned"):
+        model.decode(dec, memory)
+
+
+def test_without_cross_bias_any_input_frame_reaches_every_step() -> None:
+    model = _model()
+    _, dec, _ = _batch()
+    memory, moved = _memories(model)
+    changed = model.decode(dec, moved) - model.decode(dec, memory)
+    assert changed[:, 0].abs().amax(-1).min() > 0

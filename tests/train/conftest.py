@@ -14,16 +14,27 @@ from bandmate.tokens.shards import SplitTokens, write_manifest, write_split
 F_SEM, K, F_AC, V_SEM, CODEBOOK = 6, 2, 9, 16, 8
 
 
-def write_tokens(root: Path, n_train: int = 12, n_valid: int = 4, seed: int = 0) -> Path:
+def write_tokens(
+    root: Path, n_train: int = 12, n_valid: int = 4, seed: int = 0, echo_frames: int = 0
+) -> Path:
+    """Random ids; with `echo_frames` F, clips of F input frames whose targets echo the
+    input at the same time (a target that only a model aligning its steps with the
+    input's frames can predict)."""
     rng = np.random.default_rng(seed)
     checksums: dict[str, str] = {}
     for split, n in (("train", n_train), ("valid", n_valid)):
-        tokens = SplitTokens(
-            input_semantic=rng.integers(0, V_SEM, (n, F_SEM)),
-            target_semantic=rng.integers(0, V_SEM, (n, F_SEM)),
-            target_acoustic=rng.integers(0, CODEBOOK, (n, K, F_AC)),
-            clips=[{"song": f"song{i}", "start_s": 0.0} for i in range(n)],
-        )
+        if echo_frames:
+            inputs = rng.integers(0, V_SEM, (n, echo_frames))
+            same_time = np.arange(echo_frames * 3 // 2) * 2 // 3  # input frame per code frame
+            codes = inputs[:, None, same_time] % CODEBOOK
+            tokens = SplitTokens(inputs, inputs, np.repeat(codes, K, axis=1), _clips(n))
+        else:
+            tokens = SplitTokens(
+                input_semantic=rng.integers(0, V_SEM, (n, F_SEM)),
+                target_semantic=rng.integers(0, V_SEM, (n, F_SEM)),
+                target_acoustic=rng.integers(0, CODEBOOK, (n, K, F_AC)),
+                clips=_clips(n),
+            )
         checksums.update(write_split(root, split, tokens))
     (root / "centroids.npy").write_bytes(b"centroids")
     manifest = {
@@ -33,6 +44,10 @@ def write_tokens(root: Path, n_train: int = 12, n_valid: int = 4, seed: int = 0)
     }
     write_manifest(root, manifest)
     return root
+
+
+def _clips(n: int) -> list[dict[str, object]]:
+    return [{"song": f"song{i}", "start_s": 0.0} for i in range(n)]
 
 
 @pytest.fixture

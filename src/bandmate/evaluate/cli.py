@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     )
     config = EvaluateConfig(args.clips, args.dataset, args.split, generate, input=args.input)
     metrics = evaluate(args.checkpoint, args.data, args.out, config, args.device)
-    keys = ("token_accuracy", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
+    keys = ("token_accuracy", "input_gain", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
     from bandmate.evaluate.report import without_nan
 
     print(json.dumps(without_nan({k: metrics.get(k) for k in keys})))

@@ -24,6 +24,8 @@ SUMMARY_KEYS = (
     "token_accuracy",
     "token_accuracy/semantic",
     "token_accuracy/acoustic",
+    "token_loss",
+    "input_gain",
     "outcome/music",
     "outcome/silence",
     "outcome/noise",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from bandmate.data.audio import peak_normalize, resample, write_wav
 from bandmate.data.clips import ClipConfig, SkipCounter
 from bandmate.data.pairs import PairSpec
 from bandmate.errors import BandmateError
-from bandmate.evaluate.accuracy import token_hits
+from bandmate.evaluate.accuracy import token_scores
 from bandmate.evaluate.clips import TestClip, select_clips, test_pairs
 from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_similarity
 from bandmate.evaluate.outcome import classify_audio
@@ -120,7 +120,7 @@ def write_example(
     return example
 
 
-def summarize(rows: list[dict[str, Any]], hits: dict[str, tuple[int, int]]) -> dict[str, Any]:
+def summarize(rows: list[dict[str, Any]], sums: dict[str, tuple[float, int]]) -> dict[str, Any]:
     """metrics.json: the generated system's keys (DESIGN.md §3) plus both baselines."""
 
     def system_metrics(system: str) -> dict[str, Any]:
@@ -136,9 +136,14 @@ def summarize(rows: list[dict[str, Any]], hits: dict[str, tuple[int, int]]) -> d
         metrics["n_clips"] = len(rows)
         return metrics
 
-    accuracy = {k: (h / n if n else float("nan")) for k, (h, n) in hits.items()}
+    means = {k: (s / n if n else float("nan")) for k, (s, n) in sums.items()}
+    # How much worse the targets are predicted from another clip's input: ~0 for a model
+    # that ignores its input, whatever its accuracy.
+    means["input_gain"] = means.get("token_loss/other_input", float("nan")) - means.get(
+        "token_loss", float("nan")
+    )
     return {
-        **accuracy,
+        **means,
         **system_metrics("generated"),
         "baselines": {s: system_metrics(s) for s in ("original", "shuffled")},
     }
@@ -160,14 +165,16 @@ def evaluate(
     skips = SkipCounter()
     tests = select_clips(pairs, ClipConfig(clip_seconds=acc.clip_seconds), config.clips, skips)
     rate = acc.codec.sample_rate_hz
-    hits = {
-        k: [0, 0] for k in ("token_accuracy", "token_accuracy/semantic", "token_accuracy/acoustic")
-    }
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    tokens = [clip_tokens(acc, test) for test in tests]
     rows, examples = [], []
     for index, test in enumerate(tqdm(tests, desc="evaluate", unit="clip")):
-        for name, (h, n) in clip_hits(acc, test).items():
-            hits[name][0] += h
-            hits[name][1] += n
+        # another clip's input (none when there is one clip: its gain stays undefined)
+        other = tokens[(index + 1) % len(tests)][0] if len(tests) > 1 else None
+        scores = token_scores(acc.model, acc.layout, *tokens[index], acc.device, other)
+        for name, (total, n) in scores.items():
+            sums[name][0] += total
+            sums[name][1] += n
         audio = clip_audio(acc, test, config.generate)
         row = clip_row(audio, rate)
         rows.append(
@@ -181,7 +188,7 @@ def evaluate(
                 "fit/rhythm": _clip_fit(row, "rhythm"),
             }
         )
-    metrics = summarize(rows, {k: (v[0], v[1]) for k, v in hits.items()})
+    metrics = summarize(rows, {k: (v[0], int(v[1])) for k, v in sums.items()})
     metrics["skipped_clips"] = dict(skips.counts)
     metrics["fad"] = "skipped: no audio embedding model is available offline"
     metrics["settings"] = {
@@ -209,8 +216,9 @@ def evaluate(
     return metrics
 
 
-def clip_hits(acc: Accompanist, test: TestClip) -> dict[str, tuple[int, int]]:
-    """Token accuracy counts of one clip (its tokens made with the checkpoint's tokenizers)."""
+def clip_tokens(acc: Accompanist, test: TestClip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw tokens of one clip made with the checkpoint's tokenizers: input semantic
+    [1, F_sem], target semantic [1, F_sem], target codes [1, K, F_ac]."""
     sem_in, sem_out = test.clip.at_rate(acc.semantic.sample_rate_hz)
     _, codec_out = test.clip.at_rate(acc.codec.sample_rate_hz)
     with torch.no_grad():
@@ -219,7 +227,7 @@ def clip_hits(acc: Accompanist, test: TestClip) -> dict[str, tuple[int, int]]:
     f_sem, f_ac = acc.layout.semantic_frames, acc.layout.acoustic_frames
     semantic = _fit_frames(semantic, f_sem)
     codes = _fit_frames(codes, f_ac)
-    return token_hits(acc.model, acc.layout, semantic[:1], semantic[1:], codes, acc.device)
+    return semantic[:1], semantic[1:], codes
 
 
 def _fit_frames(ids: np.ndarray, frames: int) -> np.ndarray:

@@ -49,7 +49,8 @@ def generate_targets(
     """
     batch, device = encoder_ids.shape[0], encoder_ids.device
     steps = layout.target_steps
-    cache = model.init_cache(model.encode(encoder_ids), steps)
+    frames = torch.from_numpy(layout.input_frames())
+    cache = model.init_cache(model.encode(encoder_ids), steps, frames)
     masks = valid_masks(layout, device)
     out = torch.full((batch, *layout.target_shape), PAD_ID, dtype=torch.long, device=device)
     token = torch.full(

@@ -26,6 +26,11 @@ class T5Config:
     dropout: float = 0.1  # everywhere T5 applies dropout (embeddings, residuals, attention)
     norm_eps: float = 1e-6  # RMSNorm epsilon
     num_streams: int = 1  # S: decoder streams, 1 (flatten layout) or K (delay layout)
+    # Not in T5 (nor the thesis): a learned bias of cross-attention by the distance in time
+    # between a decoder step and each input frame (`TokenLayout.input_frames`). T5's
+    # cross-attention sees no positions at all, so it must find the input frame that
+    # sounds with the step it predicts from content alone.
+    cross_bias: bool = False
 
     @property
     def inner_dim(self) -> int:

@@ -56,6 +56,8 @@ def to_hf_state_dict(model: T5) -> dict[str, Tensor]:
     """Our weights under transformers' T5ForConditionalGeneration names."""
     if model.config.num_streams != 1:
         raise ValueError("only one-stream (flatten) models map onto transformers' T5")
+    if model.config.cross_bias:
+        raise ValueError("transformers' T5 has no time-aligned cross-attention bias")
     out: dict[str, Tensor] = {
         "shared.weight": model.embed.weight,
         "encoder.embed_tokens.weight": model.embed.weight,

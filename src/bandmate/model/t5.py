@@ -11,6 +11,11 @@ an additive mask (computed once per stack, not per layer); query/key/value are o
 matmul; `decode_step` reuses a `DecodeCache` with static shapes (self-attention keys and
 values written in place, cross-attention keys and values of all layers computed once).
 
+Beyond T5 (`T5Config.cross_bias`, off in the thesis's configs): cross-attention may add a
+learned bias by the time distance between the step being predicted and each input frame,
+bucketed like the self-attention positions. Callers then pass `query_frames`, the input
+frame of each decoder step (`TokenLayout.input_frames`).
+
 Letters: B batch, L_s encoder length, L decoder length, S decoder streams, H heads,
 D d_model, V vocabulary, M cache length.
 """
@@ -208,23 +213,27 @@ class DecoderLayer(nn.Module):
         self.ff = GatedGelu(config)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(
-        self, x: Tensor, bias: Tensor, memory: Tensor, memory_mask: Tensor | None
-    ) -> Tensor:
+    def forward(self, x: Tensor, bias: Tensor, memory: Tensor, cross_mask: Tensor | None) -> Tensor:
         x = x + self.dropout(self.attn(self.attn_norm(x), bias))
         k, v = self.cross.keys_values(memory)
-        x = x + self.dropout(self.cross(self.cross_norm(x), k, v, memory_mask))
+        x = x + self.dropout(self.cross(self.cross_norm(x), k, v, cross_mask))
         return x + self.dropout(self.ff(self.ff_norm(x)))
 
     def step(
-        self, x: Tensor, bias: Tensor, cache: DecodeCache, index: int, positions: Tensor
+        self,
+        x: Tensor,
+        bias: Tensor,
+        cross_mask: Tensor | None,
+        cache: DecodeCache,
+        index: int,
+        positions: Tensor,
     ) -> Tensor:
         """One cached decoding step of this layer (no dropout: inference only)."""
         x = x + self.attn.step(
             self.attn_norm(x), bias, cache.self_k[index], cache.self_v[index], positions
         )
         k, v = cache.cross_k[index], cache.cross_v[index]
-        x = x + self.cross(self.cross_norm(x), k, v, cache.memory_mask)
+        x = x + self.cross(self.cross_norm(x), k, v, cross_mask)
         return x + self.ff(self.ff_norm(x))
 
 
@@ -244,7 +253,10 @@ class DecodeCache:
     self_v: Tensor  # [layers, B, H, M, d_kv]
     cross_k: Tensor  # [layers, B, H, L_s, d_kv]
     cross_v: Tensor  # [layers, B, H, L_s, d_kv]
-    memory_mask: Tensor | None  # additive [B, 1, 1, L_s]
+    # Additive cross-attention mask: padding [B, 1, 1, L_s], or with a time-aligned bias
+    # one row per cache position [B | 1, H, M, L_s] (`rows`), sliced at each step.
+    cross_mask: Tensor | None
+    rows: bool
     position: Tensor  # int64 [1] on the device: the next position (graph-safe twin of length)
     length: int = 0  # the same on the host, for bounds checks
 
@@ -310,6 +322,7 @@ class T5(nn.Module):
             DecoderLayer(config) for _ in range(config.num_decoder_layers)
         )
         self.decoder_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.cross_bias = RelativeBias(config, bidirectional=True) if config.cross_bias else None
         self.lm_head = nn.Linear(config.d_model, config.num_streams * config.vocab_size, bias=False)
         self.dropout = nn.Dropout(config.dropout)
         self.reset_parameters()
@@ -328,8 +341,9 @@ class T5(nn.Module):
         c = self.config
         nn.init.normal_(self.embed.weight, std=1.0)
         nn.init.normal_(self.lm_head.weight, std=c.d_model**-0.5)
-        for bias in (self.encoder_bias, self.decoder_bias):
-            nn.init.normal_(bias.embedding.weight, std=c.d_model**-0.5)
+        for bias in (self.encoder_bias, self.decoder_bias, self.cross_bias):
+            if bias is not None:
+                nn.init.normal_(bias.embedding.weight, std=c.d_model**-0.5)
         q_std, kv_std = (c.d_model * c.d_kv) ** -0.5, c.d_model**-0.5
         for module in self.modules():
             if isinstance(module, SelfAttention):
@@ -372,17 +386,44 @@ class T5(nn.Module):
         b, length, _ = logits.shape
         return logits.view(b, length, self.config.num_streams, -1).transpose(1, 2)
 
-    def decode(self, tokens: Tensor, memory: EncoderMemory) -> Tensor:
-        """Teacher-forced decoder: tokens [B, L] / [B, S, L] -> logits [B, L, V] / [B, S, L, V]."""
-        return self.head(self.decode_hidden(tokens, memory))
+    def cross_mask(
+        self, memory: EncoderMemory, query_frames: Tensor | None, length: int, dtype: torch.dtype
+    ) -> Tensor | None:
+        """Additive cross-attention mask of `length` decoder steps: the memory's padding
+        mask [B, 1, 1, L_s], plus with `cross_bias` the time-aligned bias, [B | 1, H, L, L_s].
 
-    def decode_hidden(self, tokens: Tensor, memory: EncoderMemory) -> Tensor:
+        Args:
+            query_frames: int64 [>= length] input frame of each decoder step (from
+                `TokenLayout.input_frames`; a shorter one is extended by its last frame,
+                which covers padded targets). Required when `config.cross_bias` is set.
+        """
+        if self.cross_bias is None:
+            return memory.mask
+        if query_frames is None:
+            raise ValueError("this model's cross-attention is time-aligned: pass query_frames")
+        frames = query_frames.to(memory.hidden.device)[:length]
+        if frames.shape[0] < length:
+            frames = F.pad(frames, (0, length - frames.shape[0]), value=int(frames[-1]))
+        keys = torch.arange(memory.hidden.shape[1], device=frames.device)
+        bias = self.cross_bias(frames, keys).to(dtype)  # [1, H, L, L_s]
+        return aligned(bias if memory.mask is None else bias + memory.mask)
+
+    def decode(
+        self, tokens: Tensor, memory: EncoderMemory, query_frames: Tensor | None = None
+    ) -> Tensor:
+        """Teacher-forced decoder: tokens [B, L] / [B, S, L] -> logits [B, L, V] / [B, S, L, V]."""
+        return self.head(self.decode_hidden(tokens, memory, query_frames))
+
+    def decode_hidden(
+        self, tokens: Tensor, memory: EncoderMemory, query_frames: Tensor | None = None
+    ) -> Tensor:
         """Teacher-forced decoder up to the output layer: tokens -> hidden [B, L, D]."""
         x = self.dropout(self.embed_decoder(tokens))
-        bias = self.decoder_bias.square(x.shape[1], x.device).to(compute_dtype(x))
-        bias = aligned(bias)  # [1, H, L, L], causal
+        dtype = compute_dtype(x)
+        bias = aligned(self.decoder_bias.square(x.shape[1], x.device).to(dtype))  # causal
+        cross_mask = self.cross_mask(memory, query_frames, x.shape[1], dtype)
         for layer in self.decoder_blocks:
-            x = layer(x, bias, memory.hidden, memory.mask)
+            x = layer(x, bias, memory.hidden, cross_mask)
         return self.dropout(self.decoder_norm(x))
 
     def group_logits(self, hidden: Tensor, group: HeadGroup) -> Tensor:
@@ -398,21 +439,26 @@ class T5(nn.Module):
         decoder_input_tokens: Tensor,
         encoder_mask: Tensor | None = None,
         groups: list[HeadGroup] | None = None,
+        query_frames: Tensor | None = None,
     ) -> Tensor | list[Tensor]:
         """Teacher-forced logits (see `decode`) for encoder ids [B, L_s]; with `groups`,
         one logits tensor per group instead (see `group_logits`). Both happen inside
-        forward so that DDP and FSDP see every use of the weights."""
+        forward so that DDP and FSDP see every use of the weights. `query_frames`: see
+        `cross_mask` (needed with `config.cross_bias`)."""
         memory = self.encode(encoder_input_tokens, encoder_mask)
         if groups is None:
-            return self.decode(decoder_input_tokens, memory)
-        hidden = self.decode_hidden(decoder_input_tokens, memory)
+            return self.decode(decoder_input_tokens, memory, query_frames)
+        hidden = self.decode_hidden(decoder_input_tokens, memory, query_frames)
         return [self.group_logits(hidden, group) for group in groups]
 
     # ----- cached decoding -------------------------------------------------------------
     @torch.no_grad()
-    def init_cache(self, memory: EncoderMemory, max_length: int) -> DecodeCache:
+    def init_cache(
+        self, memory: EncoderMemory, max_length: int, query_frames: Tensor | None = None
+    ) -> DecodeCache:
         """Allocate the self-attention cache for `max_length` steps and compute the
-        cross-attention keys/values of every decoder layer in one matmul."""
+        cross-attention keys/values of every decoder layer in one matmul (and, with
+        `config.cross_bias`, the cross-attention bias of every step from `query_frames`)."""
         c = self.config
         hidden = memory.hidden
         b, length, _ = hidden.shape
@@ -424,8 +470,10 @@ class T5(nn.Module):
         self_k = hidden.new_zeros(shape, dtype=kv.dtype)
         cross_k, cross_v = kv[:, 0].contiguous(), kv[:, 1].contiguous()
         position = torch.zeros(1, dtype=torch.long, device=hidden.device)
+        cross_mask = self.cross_mask(memory, query_frames, max_length, kv.dtype)
+        rows = self.cross_bias is not None
         return DecodeCache(
-            self_k, torch.zeros_like(self_k), cross_k, cross_v, memory.mask, position
+            self_k, torch.zeros_like(self_k), cross_k, cross_v, cross_mask, rows, position
         )
 
     @torch.no_grad()
@@ -448,8 +496,12 @@ class T5(nn.Module):
         query_pos = cache.position + torch.arange(n, device=device)  # [n]
         bias = self.decoder_bias(query_pos, torch.arange(cache.max_length, device=device))
         bias = bias.to(cache.self_k.dtype)  # [1, H, n, M]; masks unwritten positions
+        cross_mask = cache.cross_mask
+        if cache.rows:
+            assert cross_mask is not None
+            cross_mask = cross_mask.index_select(2, query_pos)  # [B | 1, H, n, L_s]
         for index, layer in enumerate(self.decoder_blocks):
-            x = layer.step(x, bias, cache, index, query_pos)
+            x = layer.step(x, bias, cross_mask, cache, index, query_pos)
         cache.position.add_(n)
         cache.length += n
         return self.head(self.decoder_norm(x))

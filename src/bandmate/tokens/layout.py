@@ -149,6 +149,24 @@ class TokenLayout:
         ranges[0, -1] = (EOS_ID, EOS_ID + 1)
         return ranges
 
+    def input_frames(self) -> np.ndarray:
+        """The input frame each decoder step predicts the sound of: int64 [target_steps].
+
+        The encoder's position j is input semantic frame j (EOS at F_sem). A semantic
+        target step i is frame i; an acoustic step of frame t (stream 0 in the delay
+        layout) is the input frame at the same time, t * F_sem // F_ac; the final EOS
+        step maps to the encoder's EOS. A time-aligned cross-attention bias
+        (`T5Config.cross_bias`) measures each query's distance to every input frame from this.
+        """
+        f_sem, f_ac, k = self.semantic_frames, self.acoustic_frames, self.num_codebooks
+        acoustic = np.arange(f_ac, dtype=np.int64) * f_sem // f_ac
+        if self.kind == "flatten":
+            acoustic = np.repeat(acoustic, k)
+        else:  # steps past the last frame carry the other streams' delayed codes
+            acoustic = np.concatenate([acoustic, np.full(k - 1, acoustic[-1])])
+        semantic = np.arange(f_sem, dtype=np.int64)
+        return np.concatenate([semantic, acoustic, [f_sem]])
+
     def valid_mask(self) -> np.ndarray:
         """Bool [*target_shape, V]: True where the id is valid at that position."""
         ranges = self.position_ranges()

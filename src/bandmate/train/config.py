@@ -23,6 +23,7 @@ class DataConfig:
 class ModelSection:
     preset: str = "tiny"  # tiny | mini (the shipped models) | small | base (T5 1.1)
     dropout: float = 0.1
+    cross_bias: bool = False  # time-aligned cross-attention bias (model/config.py); not in T5
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ class Run:
     window_start: float = field(default_factory=time.perf_counter)
     window_paused_s: float = 0.0  # time in evaluation/checkpoints, left out of tokens/s
     groups: list[HeadGroup] | None = None  # softmax over valid ids only: per-range positions
+    query_frames: torch.Tensor | None = None  # input frame per decoder step (cross_bias)
 
 
 def autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager[None]:
@@ -108,6 +109,7 @@ def build_run(config: TrainConfig, env: Env) -> Run:
     model_config = preset_config(
         config.model.preset, layout.vocab_size,
         dropout=config.model.dropout, num_streams=layout.num_streams,
+        cross_bias=config.model.cross_bias,
     )  # fmt: skip
     torch.manual_seed(config.seed)  # the same initial weights in every process
     model = T5(model_config).to(env.device)
@@ -117,6 +119,7 @@ def build_run(config: TrainConfig, env: Env) -> Run:
     run = Run(config, env, data, model, engine, optimizer, Path(config.out))
     if config.softmax == "valid":
         run.groups = head_groups(data.layout.position_ranges(), env.device)
+    run.query_frames = torch.from_numpy(layout.input_frames()).to(env.device)
     last = checkpoints.last_checkpoint(run.out)
     if last is not None and not config.resume:
         raise ConfigError(f"{run.out}: holds checkpoints already; resume, or choose another out")
@@ -153,6 +156,7 @@ def micro_step(run: Run, batch: Batch, sync: bool) -> dict[str, torch.Tensor]:
                 batch["decoder_input_tokens"],
                 attention_mask(batch),
                 run.groups,
+                run.query_frames,
             )
         loss, ce_sum, right = scored(run, output, batch, run.config.optim.z_loss)
         (loss / run.config.grad_accum).backward()
@@ -237,6 +241,7 @@ def evaluate(run: Run) -> dict[str, float]:
                 batch["decoder_input_tokens"],
                 attention_mask(batch),
                 run.groups,
+                run.query_frames,
             )
         _, ce_sum, right = scored(run, output, batch, 0.0)
         if counted:
