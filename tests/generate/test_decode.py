@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from bandmate.generate.decode import FREE, forced_prefix, generate_targets
+from bandmate.generate.decode import FREE, forced_prefix, generate_targets, next_logits
 from bandmate.generate.sampling import SamplingConfig, sample
 from bandmate.model.checkpoint import load_checkpoint
 
@@ -61,3 +61,26 @@ def test_sampling_filters():
     assert draws == {2}
     with pytest.raises(ValueError):
         SamplingConfig(top_p=2.0)
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+def test_guidance_contrasts_the_input_with_the_null_input(kind, request):
+    model, layout, _ = load_checkpoint(request.getfixturevalue(f"{kind}_checkpoint"))
+    encoder = torch.from_numpy(layout.encoder_tokens(np.arange(2 * 100).reshape(2, 100) % 16))
+    null = torch.from_numpy(layout.null_input()).expand_as(encoder)
+    token = torch.zeros((2, *layout.target_shape[:-1], 1), dtype=torch.long)
+    steps = layout.target_steps
+    cache = model.init_cache(model.encode(torch.cat([encoder, null])), steps)
+    guided = next_logits(model, token, cache, guidance=2.0)
+    given = model.init_cache(model.encode(encoder), steps)
+    alone = model.init_cache(model.encode(null), steps)
+    want = 3.0 * next_logits(model, token, given, 0.0) - 2.0 * next_logits(model, token, alone, 0.0)
+    torch.testing.assert_close(guided, want, atol=1e-4, rtol=1e-4)
+    # and generation with guidance keeps every token valid for its position
+    targets = generate_targets(
+        model, layout, encoder, SamplingConfig(guidance=2.0), torch.Generator().manual_seed(0)
+    ).numpy()
+    valid = np.take_along_axis(layout.valid_mask()[None], targets[..., None], axis=-1)
+    assert targets.shape == (2, *layout.target_shape) and valid.all()
+    with pytest.raises(ValueError, match="invalid sampling"):
+        SamplingConfig(guidance=-1.0)

@@ -55,6 +55,19 @@ def test_input_noise_changes_inputs(tokens_dir: Path) -> None:
     assert (noisy[:, -1] == clean[:, -1]).all()  # EOS kept
 
 
+def test_input_dropout_replaces_whole_inputs_with_the_null_input(tokens_dir: Path) -> None:
+    data = open_token_data(DataConfig(tokens=str(tokens_dir)))
+    clean = train_batch(data, AugmentConfig(), 0, 0, 12, 0, 1)
+    dropped = train_batch(data, AugmentConfig(input_dropout=0.5), 0, 0, 12, 0, 1)
+    inputs = dropped["encoder_input_tokens"]
+    null = torch.from_numpy(data.layout.null_input())
+    is_null = (inputs == null).all(-1)
+    assert 0 < int(is_null.sum()) < 12  # some clips, not all (expected 6)
+    torch.testing.assert_close(inputs[~is_null], clean["encoder_input_tokens"][~is_null])
+    # only the input changes: the targets are the clip's own
+    torch.testing.assert_close(dropped["decoder_target_tokens"], clean["decoder_target_tokens"])
+
+
 def test_lengths_too_short_are_refused(tokens_dir: Path) -> None:
     with pytest.raises(ConfigError, match="shorter"):
         open_token_data(DataConfig(tokens=str(tokens_dir), target_length=10))

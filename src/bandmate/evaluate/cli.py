@@ -34,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-k", type=int, default=250)
     parser.add_argument(
+        "--guidance",
+        type=float,
+        default=0.0,
+        help="classifier-free guidance weight (0 = off; the model must have been trained "
+        "with augment.input_dropout)",
+    )
+    parser.add_argument(
         "--candidates",
         type=int,
         default=1,
@@ -64,9 +71,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.candidates < 1:
         raise BandmateError("--candidates must be at least 1")
-    generate = GenerateConfig(
-        SamplingConfig(args.temperature, args.top_k), candidates=args.candidates, seed=args.seed
-    )
+    try:
+        sampling = SamplingConfig(args.temperature, args.top_k, guidance=args.guidance)
+    except ValueError as error:
+        raise BandmateError(str(error)) from None
+    generate = GenerateConfig(sampling, candidates=args.candidates, seed=args.seed)
     config = EvaluateConfig(args.clips, args.dataset, args.split, generate, input=args.input)
     metrics = evaluate(args.checkpoint, args.data, args.out, config, args.device)
     keys = ("token_accuracy", "input_gain", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")

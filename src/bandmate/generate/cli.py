@@ -34,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-p", type=float, default=0.0, help="0 = no nucleus filtering")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same output")
     parser.add_argument(
+        "--guidance",
+        type=float,
+        default=0.0,
+        help="classifier-free guidance weight (0 = off; the model must have been trained "
+        "with augment.input_dropout)",
+    )
+    parser.add_argument(
         "--overlap", type=float, default=2.0, help="seconds by which windows of long inputs overlap"
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
@@ -47,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.candidates < 1:
         raise BandmateError("--candidates must be at least 1")
     try:
-        sampling = SamplingConfig(args.temperature, args.top_k, args.top_p)
+        sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.guidance)
     except ValueError as error:
         raise BandmateError(str(error)) from None
     config = GenerateConfig(sampling, args.candidates, args.seed, args.overlap)

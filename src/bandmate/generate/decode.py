@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from bandmate.generate.sampling import SamplingConfig, sample
-from bandmate.model.t5 import T5
+from bandmate.model.t5 import T5, DecodeCache
 from bandmate.tokens.layout import PAD_ID, TokenLayout
 
 FREE = -1  # marks a position that is sampled, not forced
@@ -50,6 +50,10 @@ def generate_targets(
     batch, device = encoder_ids.shape[0], encoder_ids.device
     steps = layout.target_steps
     frames = torch.from_numpy(layout.input_frames())
+    guided = sampling.guidance > 0
+    if guided:  # one cache for the batch and its null-input twin
+        null = torch.from_numpy(layout.null_input()).to(device).expand_as(encoder_ids)
+        encoder_ids = torch.cat([encoder_ids, null])
     cache = model.init_cache(model.encode(encoder_ids), steps, frames)
     masks = valid_masks(layout, device)
     out = torch.full((batch, *layout.target_shape), PAD_ID, dtype=torch.long, device=device)
@@ -57,13 +61,23 @@ def generate_targets(
         (batch, *layout.target_shape[:-1], 1), PAD_ID, dtype=torch.long, device=device
     )  # decoder start
     for t in range(steps):
-        logits = model.decode_step(token, cache)[..., 0, :]  # [B, V] or [B, S, V]
+        logits = next_logits(model, token, cache, sampling.guidance if guided else 0.0)
         ids = sample(logits, masks[t], sampling, generator)
         if forced is not None:
             ids = torch.where(forced[..., t] != FREE, forced[..., t], ids)
         out[..., t] = ids
         token = ids[..., None]
     return out
+
+
+def next_logits(model: T5, token: Tensor, cache: DecodeCache, guidance: float) -> Tensor:
+    """Logits [B, V] or [B, S, V] of the next step for tokens [B, (S,) 1]; with guidance
+    the cache holds 2B rows (inputs, then null inputs) and the two are contrasted."""
+    if not guidance:
+        return model.decode_step(token, cache)[..., 0, :]
+    both = model.decode_step(torch.cat([token, token]), cache)[..., 0, :]
+    given, null = both.chunk(2)
+    return given + guidance * (given - null)
 
 
 def forced_prefix(layout: TokenLayout, semantic: np.ndarray, acoustic: np.ndarray) -> np.ndarray:

@@ -16,9 +16,13 @@ class SamplingConfig:
     temperature: float = 1.0  # 0 means greedy (argmax)
     top_k: int = 250  # keep the k most likely ids (0 = all); MusicGen's default
     top_p: float = 0.0  # keep the smallest set with this much mass (0 = off)
+    # classifier-free guidance: logits + g * (logits - logits given the null input);
+    # 0 = off. Needs a model trained with augment.input_dropout.
+    guidance: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.temperature < 0 or self.top_k < 0 or not 0.0 <= self.top_p <= 1.0:
+        bad = self.temperature < 0 or self.top_k < 0 or self.guidance < 0
+        if bad or not 0.0 <= self.top_p <= 1.0:
             raise ValueError(f"invalid sampling settings: {self}")
 
 

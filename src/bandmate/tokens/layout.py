@@ -94,6 +94,12 @@ class TokenLayout:
         eos = np.full((ids.shape[0], 1), EOS_ID, dtype=np.int64)
         return np.concatenate([ids, eos], axis=1)
 
+    def null_input(self) -> np.ndarray:
+        """Encoder ids [F_sem + 1] standing for "no input": EOS at every position (an id
+        no real input holds there). Classifier-free guidance contrasts the model's
+        prediction given the input with its prediction given this."""
+        return np.full(self.input_length, EOS_ID, dtype=np.int64)
+
     def target_tokens(self, semantic: np.ndarray, acoustic: np.ndarray) -> np.ndarray:
         """Raw semantic [N, F_sem] and acoustic [N, K, F_ac] -> targets [N, *target_shape]."""
         n, k, f_ac = acoustic.shape

@@ -44,6 +44,9 @@ class AugmentConfig:
     # Token-level only; audio-level augmentation (gain, stem remix, pitch/tempo) belongs
     # to tokenization.
     input_token_noise: float = 0.0  # share of input semantic ids replaced by random ones
+    # share of clips whose whole input becomes the null input (`TokenLayout.null_input`):
+    # the same model then also predicts without an input, for classifier-free guidance
+    input_dropout: float = 0.0
 
 
 @dataclass(frozen=True)

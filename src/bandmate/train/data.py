@@ -105,6 +105,10 @@ def make_batch(
     if augment is not None and augment.input_token_noise > 0 and rng is not None:
         noisy = rng.random(inputs.shape) < augment.input_token_noise
         inputs[noisy] = rng.integers(0, layout.semantic_vocab_size, int(noisy.sum()))
+    encoder = layout.encoder_tokens(inputs)
+    if augment is not None and augment.input_dropout > 0 and rng is not None:
+        dropped = rng.random(len(encoder)) < augment.input_dropout
+        encoder[dropped] = layout.null_input()
     semantic = np.asarray(split.target_semantic[sorted_idx])[rows]
     acoustic = np.asarray(split.target_acoustic[sorted_idx])[rows]
     targets = layout.target_tokens(semantic, acoustic)
@@ -113,9 +117,7 @@ def make_batch(
     length = data.target_length
     targets = _pad(targets, length)
     return {
-        "encoder_input_tokens": torch.from_numpy(
-            _pad(layout.encoder_tokens(inputs), data.input_length)
-        ),
+        "encoder_input_tokens": torch.from_numpy(_pad(encoder, data.input_length)),
         "decoder_input_tokens": torch.from_numpy(layout.decoder_inputs(targets)),
         "decoder_target_tokens": torch.from_numpy(targets),
         "decoder_loss_weights": torch.from_numpy(_pad(weights.astype(np.float32), length)),
