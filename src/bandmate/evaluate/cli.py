@@ -6,6 +6,7 @@ import argparse
 import json
 
 from bandmate.errors import BandmateError
+from bandmate.generate.cli import add_sampling_arguments, generate_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,22 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="input stems by label or role instead of the checkpoint's, e.g. tuba,bassoon "
         "(out-of-distribution tests); the target stays the checkpoint's",
     )
-    parser.add_argument("--seed", type=int, default=0, help="sampling seed")
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--top-k", type=int, default=250)
-    parser.add_argument(
-        "--guidance",
-        type=float,
-        default=0.0,
-        help="classifier-free guidance weight (0 = off; the model must have been trained "
-        "with augment.input_dropout)",
-    )
-    parser.add_argument(
-        "--candidates",
-        type=int,
-        default=1,
-        help="accompaniments sampled per clip, the best kept (as `generate --candidates`)",
-    )
+    add_sampling_arguments(parser)
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--compare",
@@ -66,16 +52,8 @@ def run(args: argparse.Namespace) -> int:
     if args.clips < 2:
         raise BandmateError("--clips must be at least 2")
     from bandmate.evaluate.run import EvaluateConfig, evaluate
-    from bandmate.generate.accompanist import GenerateConfig
-    from bandmate.generate.sampling import SamplingConfig
 
-    if args.candidates < 1:
-        raise BandmateError("--candidates must be at least 1")
-    try:
-        sampling = SamplingConfig(args.temperature, args.top_k, guidance=args.guidance)
-    except ValueError as error:
-        raise BandmateError(str(error)) from None
-    generate = GenerateConfig(sampling, candidates=args.candidates, seed=args.seed)
+    generate = generate_config(args)
     config = EvaluateConfig(args.clips, args.dataset, args.split, generate, input=args.input)
     metrics = evaluate(args.checkpoint, args.data, args.out, config, args.device)
     keys = ("token_accuracy", "input_gain", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")

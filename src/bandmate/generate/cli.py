@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bandmate.errors import BandmateError
+
+if TYPE_CHECKING:
+    from bandmate.generate.accompanist import GenerateConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output folder (a folder input writes OUT/<file stem>/); "
         "default: bandmate-out/<input stem> in the current folder",
     )
+    add_sampling_arguments(parser)
+    parser.add_argument(
+        "--overlap", type=float, default=2.0, help="seconds by which windows of long inputs overlap"
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sampling flags that `generate` and `evaluate` share."""
     parser.add_argument(
         "--candidates",
         type=int,
@@ -40,15 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="classifier-free guidance weight (0 = off; the model must have been trained "
         "with augment.input_dropout)",
     )
-    parser.add_argument(
-        "--overlap", type=float, default=2.0, help="seconds by which windows of long inputs overlap"
-    )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
 
 
-def run(args: argparse.Namespace) -> int:
+def generate_config(args: argparse.Namespace, overlap_seconds: float = 2.0) -> GenerateConfig:
+    """The settings `add_sampling_arguments` parsed; bad values are a BandmateError."""
     from bandmate.generate.accompanist import GenerateConfig
-    from bandmate.generate.run import generate_files
     from bandmate.generate.sampling import SamplingConfig
 
     if args.candidates < 1:
@@ -57,7 +66,13 @@ def run(args: argparse.Namespace) -> int:
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.guidance)
     except ValueError as error:
         raise BandmateError(str(error)) from None
-    config = GenerateConfig(sampling, args.candidates, args.seed, args.overlap)
+    return GenerateConfig(sampling, args.candidates, args.seed, overlap_seconds)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bandmate.generate.run import generate_files
+
+    config = generate_config(args, args.overlap)
     out = args.out or str(Path("bandmate-out") / Path(args.input).stem)
     try:
         reports = generate_files(args.checkpoint, args.input, out, config, args.device)
