@@ -68,6 +68,26 @@ def test_input_dropout_replaces_whole_inputs_with_the_null_input(tokens_dir: Pat
     torch.testing.assert_close(dropped["decoder_target_tokens"], clean["decoder_target_tokens"])
 
 
+def test_target_token_noise_corrupts_the_past_not_the_labels(tokens_dir: Path) -> None:
+    data = open_token_data(DataConfig(tokens=str(tokens_dir)))
+    clean = train_batch(data, AugmentConfig(), 0, 0, 12, 0, 1)
+    noisy = train_batch(data, AugmentConfig(target_token_noise=0.3), 0, 0, 12, 0, 1)
+    torch.testing.assert_close(noisy["decoder_target_tokens"], clean["decoder_target_tokens"])
+    past, clean_past = noisy["decoder_input_tokens"], clean["decoder_input_tokens"]
+    changed = past != clean_past
+    assert 0.15 < changed.float().mean() < 0.35  # 0.3 of the free positions, less collisions
+    # every corrupted id is one the layout allows at the position it stands for
+    ranges = torch.from_numpy(data.layout.position_ranges())  # [*target_shape, 2]
+    length = ranges.shape[-2]
+    shifted = torch.full_like(ranges, 0)
+    shifted[..., 1:, :] = ranges[..., :-1, :]  # decoder input i repeats target i - 1
+    lo, hi = shifted[..., 0], shifted[..., 1]
+    ids = past[..., :length]
+    assert ((ids >= lo) & (ids < hi))[changed[..., :length]].all()
+    # single-id positions (PAD, EOS) are never touched
+    assert not changed[..., :length][(hi - lo <= 1).expand_as(ids)].any()
+
+
 def test_lengths_too_short_are_refused(tokens_dir: Path) -> None:
     with pytest.raises(ConfigError, match="shorter"):
         open_token_data(DataConfig(tokens=str(tokens_dir), target_length=10))

@@ -47,6 +47,10 @@ class AugmentConfig:
     # share of clips whose whole input becomes the null input (`TokenLayout.null_input`):
     # the same model then also predicts without an input, for classifier-free guidance
     input_dropout: float = 0.0
+    # share of the decoder's teacher-forcing inputs (its own past) replaced by random ids
+    # valid at that position; the labels stay clean. A corrupted past cannot be trusted,
+    # so the model must lean on the input to predict the next token.
+    target_token_noise: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,20 @@ def _pad(array: np.ndarray, length: int) -> np.ndarray:
     return np.pad(array, pad, constant_values=PAD_ID)
 
 
+def _corrupt(
+    layout: TokenLayout, targets: np.ndarray, share: float, rng: np.random.Generator
+) -> np.ndarray:
+    """A copy of targets [B, *target_shape] with about `share` of the positions that
+    admit more than one id replaced by a random id valid there."""
+    ranges = layout.position_ranges()  # [*target_shape, 2]
+    lo, hi = ranges[..., 0], ranges[..., 1]
+    noisy = (rng.random(targets.shape) < share) & (hi - lo > 1)
+    width = np.broadcast_to(hi - lo, targets.shape)[noisy]
+    out = targets.copy()
+    out[noisy] = np.broadcast_to(lo, targets.shape)[noisy] + rng.integers(0, width)
+    return out
+
+
 def make_batch(
     data: TokenData,
     split: SplitTokens,
@@ -114,11 +128,14 @@ def make_batch(
     targets = layout.target_tokens(semantic, acoustic)
     weights = np.broadcast_to(layout.loss_weights(), targets.shape)
     parts = np.broadcast_to(layout.parts(), targets.shape)
+    past = targets
+    if augment is not None and augment.target_token_noise > 0 and rng is not None:
+        past = _corrupt(layout, targets, augment.target_token_noise, rng)
     length = data.target_length
     targets = _pad(targets, length)
     return {
         "encoder_input_tokens": torch.from_numpy(_pad(encoder, data.input_length)),
-        "decoder_input_tokens": torch.from_numpy(layout.decoder_inputs(targets)),
+        "decoder_input_tokens": torch.from_numpy(layout.decoder_inputs(_pad(past, length))),
         "decoder_target_tokens": torch.from_numpy(targets),
         "decoder_loss_weights": torch.from_numpy(_pad(weights.astype(np.float32), length)),
         "decoder_parts": torch.from_numpy(_pad(parts.astype(np.int64), length)),
