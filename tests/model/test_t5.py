@@ -10,12 +10,14 @@ from bandmate.model.hf import to_hf_model
 from bandmate.model.t5 import T5, EncoderMemory, relative_position_bucket
 
 
-def _model(num_streams: int = 1, seed: int = 0, cross_bias: bool = False) -> T5:
+def _model(num_streams: int = 1, seed: int = 0, **extras: bool) -> T5:
+    """A tiny model; `extras`: cross_bias, aligned_input."""
     torch.manual_seed(seed)
-    config = preset_config(
-        "tiny", vocab_size=40, num_streams=num_streams, dropout=0.0, cross_bias=cross_bias
-    )
-    return T5(config).eval()
+    config = preset_config("tiny", vocab_size=40, num_streams=num_streams, dropout=0.0, **extras)
+    model = T5(config).eval()
+    if model.input_proj is not None:  # full-size weights, so a wrong step would show
+        torch.nn.init.normal_(model.input_proj.weight, std=config.d_model**-0.5)
+    return model
 
 
 # Input frame of each of the 13 decoder steps of `_batch` (two passes over 11 frames).
@@ -49,13 +51,15 @@ def test_same_logits_as_transformers_t5() -> None:
     assert not torch.allclose(model(enc, dec.flip(1), mask), theirs, atol=1e-3)
 
 
-@pytest.mark.parametrize(("num_streams", "cross_bias"), [(1, False), (3, False), (3, True)])
-def test_cached_decoding_equals_teacher_forcing(num_streams: int, cross_bias: bool) -> None:
-    model = _model(num_streams, cross_bias=cross_bias)
+@pytest.mark.parametrize(
+    ("num_streams", "extra"), [(1, ""), (3, ""), (3, "cross_bias"), (1, "aligned_input")]
+)
+def test_cached_decoding_equals_teacher_forcing(num_streams: int, extra: str) -> None:
+    model = _model(num_streams, **({extra: True} if extra else {}))
     enc, dec, mask = _batch()
     if num_streams > 1:
         dec = torch.stack([dec, dec.roll(1, 1), dec.roll(2, 1)], dim=1)  # [B, S, L]
-    frames = FRAMES if cross_bias else None
+    frames = FRAMES if extra else None
     full = model(enc, dec, mask, query_frames=frames)
     memory = model.encode(enc, mask)
     cache = model.init_cache(memory, max_length=20, query_frames=frames)
@@ -147,3 +151,20 @@ def test_without_cross_bias_any_input_frame_reaches_every_step() -> None:
     memory, moved = _memories(model)
     changed = model.decode(dec, moved) - model.decode(dec, memory)
     assert changed[:, 0].abs().amax(-1).min() > 0
+
+
+def test_aligned_input_reaches_the_steps_of_its_frame_first() -> None:
+    model = _model(aligned_input=True)
+    _, dec, _ = _batch()
+    memory, moved = _memories(model)
+    # hide frame 5 from cross-attention: only the aligned input can carry it
+    hidden = torch.zeros(memory.hidden.shape[:2])
+    hidden[:, 5] = float("-inf")
+    mask = hidden[:, None, None, :] if memory.mask is None else memory.mask + hidden[:, None, None]
+    memory, moved = EncoderMemory(memory.hidden, mask), EncoderMemory(moved.hidden, mask)
+    changed = (model.decode(dec, moved, FRAMES) - model.decode(dec, memory, FRAMES)).abs()
+    # the step of frame 5 changes (and later ones, through self-attention); earlier don't
+    assert changed[:, :5].max() == 0
+    assert changed[:, 5].amax(-1).min() > 0
+    with pytest.raises(ValueError, match="time-aligned"):
+        model.decode(dec, memory)

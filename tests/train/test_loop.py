@@ -159,6 +159,17 @@ def test_delay_layout_trains(tmp_path: Path) -> None:
     assert layout.kind == "delay" and model.config.num_streams == layout.num_codebooks
 
 
+def test_position_buckets_can_be_set(tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    sets = ("steps=2", "model.num_buckets=16", "model.max_distance=256")
+    train(_config(tokens, tmp_path / "run", *sets))
+    model, _, _ = load_checkpoint(tmp_path / "run/checkpoints/last")
+    assert (model.config.num_buckets, model.config.max_distance) == (16, 256)
+    assert model.decoder_bias.embedding.num_embeddings == 16
+    with pytest.raises(ConfigError, match="max_distance"):
+        train(_config(tokens, tmp_path / "bad", "steps=1", "model.max_distance=4"))
+
+
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tokens = write_tokens(tmp_path / "tokens")
     sets = [f"data.tokens={tokens}", f"out={tmp_path / 'run'}", "steps=2", "progress=false"]

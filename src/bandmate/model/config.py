@@ -31,6 +31,19 @@ class T5Config:
     # cross-attention sees no positions at all, so it must find the input frame that
     # sounds with the step it predicts from content alone.
     cross_bias: bool = False
+    # Not in T5 either: add to each decoder step's input embedding a projection of the
+    # encoder's output at the input frame that sounds with it, so the input reaches every
+    # step directly, aligned in time, without attention having to find it.
+    aligned_input: bool = False
+
+    def __post_init__(self) -> None:
+        # T5 spends half the buckets (a quarter, bidirectional) on exact distances and
+        # log-spaces the rest up to max_distance, which must lie beyond them.
+        if self.num_buckets < 4 or self.max_distance <= self.num_buckets // 2:
+            raise ConfigError(
+                f"num_buckets {self.num_buckets} / max_distance {self.max_distance}: need "
+                "at least 4 buckets and a max_distance above half of them"
+            )
 
     @property
     def inner_dim(self) -> int:

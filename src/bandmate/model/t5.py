@@ -14,7 +14,9 @@ values written in place, cross-attention keys and values of all layers computed 
 Beyond T5 (`T5Config.cross_bias`, off in the thesis's configs): cross-attention may add a
 learned bias by the time distance between the step being predicted and each input frame,
 bucketed like the self-attention positions. Callers then pass `query_frames`, the input
-frame of each decoder step (`TokenLayout.input_frames`).
+frame of each decoder step (`TokenLayout.input_frames`). With `T5Config.aligned_input`
+the decoder's input embedding of each step also gets a projection of the encoder's
+output at that frame.
 
 Letters: B batch, L_s encoder length, L decoder length, S decoder streams, H heads,
 D d_model, V vocabulary, M cache length.
@@ -257,6 +259,7 @@ class DecodeCache:
     # one row per cache position [B | 1, H, M, L_s] (`rows`), sliced at each step.
     cross_mask: Tensor | None
     rows: bool
+    inputs: Tensor | None  # with `aligned_input`: [B, M, D] added to each step's embedding
     position: Tensor  # int64 [1] on the device: the next position (graph-safe twin of length)
     length: int = 0  # the same on the host, for bounds checks
 
@@ -323,6 +326,9 @@ class T5(nn.Module):
         )
         self.decoder_norm = RMSNorm(config.d_model, config.norm_eps)
         self.cross_bias = RelativeBias(config, bidirectional=True) if config.cross_bias else None
+        self.input_proj = (
+            nn.Linear(config.d_model, config.d_model, bias=False) if config.aligned_input else None
+        )
         self.lm_head = nn.Linear(config.d_model, config.num_streams * config.vocab_size, bias=False)
         self.dropout = nn.Dropout(config.dropout)
         self.reset_parameters()
@@ -345,6 +351,8 @@ class T5(nn.Module):
             if bias is not None:
                 nn.init.normal_(bias.embedding.weight, std=c.d_model**-0.5)
         q_std, kv_std = (c.d_model * c.d_kv) ** -0.5, c.d_model**-0.5
+        if self.input_proj is not None:  # starts small: the model is T5 until it learns
+            nn.init.normal_(self.input_proj.weight, std=0.1 * c.d_model**-0.5)
         for module in self.modules():
             if isinstance(module, SelfAttention):
                 nn.init.normal_(module.qkv.weight, std=kv_std)
@@ -399,14 +407,31 @@ class T5(nn.Module):
         """
         if self.cross_bias is None:
             return memory.mask
-        if query_frames is None:
-            raise ValueError("this model's cross-attention is time-aligned: pass query_frames")
-        frames = query_frames.to(memory.hidden.device)[:length]
-        if frames.shape[0] < length:
-            frames = F.pad(frames, (0, length - frames.shape[0]), value=int(frames[-1]))
+        frames = self.step_frames(memory, query_frames, length)
         keys = torch.arange(memory.hidden.shape[1], device=frames.device)
         bias = self.cross_bias(frames, keys).to(dtype)  # [1, H, L, L_s]
         return aligned(bias if memory.mask is None else bias + memory.mask)
+
+    def aligned_input(
+        self, memory: EncoderMemory, query_frames: Tensor | None, length: int
+    ) -> Tensor | None:
+        """With `aligned_input`: the projected encoder output at each of `length` decoder
+        steps' input frames, [B, L, D] (added to the decoder's input embeddings); else None."""
+        if self.input_proj is None:
+            return None
+        frames = self.step_frames(memory, query_frames, length)
+        return self.input_proj(memory.hidden[:, frames])
+
+    def step_frames(
+        self, memory: EncoderMemory, query_frames: Tensor | None, length: int
+    ) -> Tensor:
+        """`query_frames` [>= length] cut or extended (by its last frame) to `length`."""
+        if query_frames is None:
+            raise ValueError("this model is time-aligned with its input: pass query_frames")
+        frames = query_frames.to(memory.hidden.device)[:length]
+        if frames.shape[0] < length:
+            frames = F.pad(frames, (0, length - frames.shape[0]), value=int(frames[-1]))
+        return frames
 
     def decode(
         self, tokens: Tensor, memory: EncoderMemory, query_frames: Tensor | None = None
@@ -418,7 +443,9 @@ class T5(nn.Module):
         self, tokens: Tensor, memory: EncoderMemory, query_frames: Tensor | None = None
     ) -> Tensor:
         """Teacher-forced decoder up to the output layer: tokens -> hidden [B, L, D]."""
-        x = self.dropout(self.embed_decoder(tokens))
+        x = self.embed_decoder(tokens)
+        aligned_input = self.aligned_input(memory, query_frames, x.shape[1])
+        x = self.dropout(x if aligned_input is None else x + aligned_input)
         dtype = compute_dtype(x)
         bias = aligned(self.decoder_bias.square(x.shape[1], x.device).to(dtype))  # causal
         cross_mask = self.cross_mask(memory, query_frames, x.shape[1], dtype)
@@ -458,7 +485,8 @@ class T5(nn.Module):
     ) -> DecodeCache:
         """Allocate the self-attention cache for `max_length` steps and compute the
         cross-attention keys/values of every decoder layer in one matmul (and, with
-        `config.cross_bias`, the cross-attention bias of every step from `query_frames`)."""
+        `config.cross_bias`, the cross-attention bias of every step from `query_frames`, and
+        with `config.aligned_input` every step's share of the input)."""
         c = self.config
         hidden = memory.hidden
         b, length, _ = hidden.shape
@@ -472,8 +500,9 @@ class T5(nn.Module):
         position = torch.zeros(1, dtype=torch.long, device=hidden.device)
         cross_mask = self.cross_mask(memory, query_frames, max_length, kv.dtype)
         rows = self.cross_bias is not None
+        inputs = self.aligned_input(memory, query_frames, max_length)
         return DecodeCache(
-            self_k, torch.zeros_like(self_k), cross_k, cross_v, cross_mask, rows, position
+            self_k, torch.zeros_like(self_k), cross_k, cross_v, cross_mask, rows, inputs, position
         )
 
     @torch.no_grad()
@@ -494,6 +523,8 @@ class T5(nn.Module):
                 f"cache holds {cache.max_length} positions; asked for {cache.length + n}"
             )
         query_pos = cache.position + torch.arange(n, device=device)  # [n]
+        if cache.inputs is not None:
+            x = x + cache.inputs.index_select(1, query_pos)
         bias = self.decoder_bias(query_pos, torch.arange(cache.max_length, device=device))
         bias = bias.to(cache.self_k.dtype)  # [1, H, n, M]; masks unwritten positions
         cross_mask = cache.cross_mask

@@ -24,6 +24,11 @@ class ModelSection:
     preset: str = "tiny"  # tiny | mini (the shipped models) | small | base (T5 1.1)
     dropout: float = 0.1
     cross_bias: bool = False  # time-aligned cross-attention bias (model/config.py); not in T5
+    aligned_input: bool = False  # the input at each step's frame added to its embedding; not in T5
+    # relative position buckets and the distance past which they share the last one;
+    # 0 = the preset's (T5: 32 and 128)
+    num_buckets: int = 0
+    max_distance: int = 0
 
 
 @dataclass(frozen=True)

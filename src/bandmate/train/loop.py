@@ -77,7 +77,8 @@ class Run:
     window_start: float = field(default_factory=time.perf_counter)
     window_paused_s: float = 0.0  # time in evaluation/checkpoints, left out of tokens/s
     groups: list[HeadGroup] | None = None  # softmax over valid ids only: per-range positions
-    query_frames: torch.Tensor | None = None  # input frame per decoder step (cross_bias)
+    # input frame per decoder step (for cross_bias and aligned_input)
+    query_frames: torch.Tensor | None = None
 
 
 def autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager[None]:
@@ -106,10 +107,12 @@ def build_run(config: TrainConfig, env: Env) -> Run:
         raise ConfigError(f"softmax: unknown {config.softmax!r}; use full or valid")
     data = open_token_data(config.data)
     layout = data.layout
+    positions = {"num_buckets": config.model.num_buckets, "max_distance": config.model.max_distance}
     model_config = preset_config(
         config.model.preset, layout.vocab_size,
         dropout=config.model.dropout, num_streams=layout.num_streams,
-        cross_bias=config.model.cross_bias,
+        cross_bias=config.model.cross_bias, aligned_input=config.model.aligned_input,
+        **{name: value for name, value in positions.items() if value},
     )  # fmt: skip
     torch.manual_seed(config.seed)  # the same initial weights in every process
     model = T5(model_config).to(env.device)
