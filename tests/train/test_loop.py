@@ -132,23 +132,26 @@ def test_valid_softmax_trains_and_overfits(tmp_path: Path, layout: str) -> None:
         train(_config(tokens, tmp_path / "bad", "softmax=sparse"))
 
 
-def _echo_accuracy(tmp_path: Path, cross_bias: bool) -> float:
+def _echo_accuracy(tmp_path: Path, aligned: str = "") -> float:
+    """Held-out semantic accuracy after 100 steps on targets that echo the input in time;
+    `aligned`: "", "cross_bias" or "aligned_input"."""
     tokens = write_tokens(tmp_path / "echo", n_train=64, n_valid=16, echo_frames=24)
     config = _config(
-        tokens, tmp_path / f"run-{cross_bias}", "steps=100", "eval_every=100",
+        tokens, tmp_path / f"run-{aligned}", "steps=100", "eval_every=100",
         "checkpoint_every=100", "model.dropout=0.0", "optim.lr=0.01", "optim.schedule=constant",
-        "data.layout=delay", "softmax=valid", f"model.cross_bias={str(cross_bias).lower()}",
+        "data.layout=delay", "softmax=valid", *([f"model.{aligned}=true"] if aligned else []),
     )  # fmt: skip
     return train(config)["valid/accuracy/semantic"]
 
 
-def test_cross_bias_lets_the_decoder_follow_the_input_in_time(tmp_path: Path) -> None:
+def test_time_alignment_lets_the_decoder_follow_the_input(tmp_path: Path) -> None:
     # Targets echo the input frame that sounds at the same time. Held-out clips are new
     # random sequences, so only following the input scores. Semantic accuracy after 100
-    # steps was 0.95 with the bias and 0.05 (chance: 1/16) with T5's position-free
-    # cross-attention.
-    aligned, unaligned = _echo_accuracy(tmp_path, True), _echo_accuracy(tmp_path, False)
-    assert aligned > 0.8 and unaligned < 0.5, (aligned, unaligned)
+    # steps was 0.95 with the cross-attention bias, 1.00 with the aligned input and 0.05
+    # (chance: 1/16) with T5's position-free cross-attention.
+    unaligned = _echo_accuracy(tmp_path)
+    bias, added = _echo_accuracy(tmp_path, "cross_bias"), _echo_accuracy(tmp_path, "aligned_input")
+    assert bias > 0.8 and added > 0.8 and unaligned < 0.5, (bias, added, unaligned)
 
 
 def test_delay_layout_trains(tmp_path: Path) -> None:
