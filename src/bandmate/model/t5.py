@@ -470,8 +470,8 @@ class T5(nn.Module):
     ) -> Tensor | list[Tensor]:
         """Teacher-forced logits (see `decode`) for encoder ids [B, L_s]; with `groups`,
         one logits tensor per group instead (see `group_logits`). Both happen inside
-        forward so that DDP and FSDP see every use of the weights. `query_frames`: see
-        `cross_mask` (needed with `config.cross_bias`)."""
+        forward so that DDP and FSDP see every use of the weights. `query_frames`: the
+        input frame of each decoder step (needed with `cross_bias` or `aligned_input`)."""
         memory = self.encode(encoder_input_tokens, encoder_mask)
         if groups is None:
             return self.decode(decoder_input_tokens, memory, query_frames)
