@@ -116,12 +116,16 @@ def make_batch(
     rows[order] = np.arange(len(indices))
     sorted_idx = indices[order]
     inputs = np.asarray(split.input_semantic[sorted_idx])[rows].astype(np.int64)
-    if augment is not None and augment.input_token_noise > 0 and rng is not None:
-        noisy = rng.random(inputs.shape) < augment.input_token_noise
-        inputs[noisy] = rng.integers(0, layout.semantic_vocab_size, int(noisy.sum()))
+    # augmentation needs both its settings and a generator (validation passes neither);
+    # without them every share is 0 and the generator is never drawn from
+    aug = augment if augment is not None and rng is not None else AugmentConfig()
+    gen = rng if rng is not None else np.random.default_rng(0)
+    if aug.input_token_noise > 0:
+        noisy = gen.random(inputs.shape) < aug.input_token_noise
+        inputs[noisy] = gen.integers(0, layout.semantic_vocab_size, int(noisy.sum()))
     encoder = layout.encoder_tokens(inputs)
-    if augment is not None and augment.input_dropout > 0 and rng is not None:
-        dropped = rng.random(len(encoder)) < augment.input_dropout
+    if aug.input_dropout > 0:
+        dropped = gen.random(len(encoder)) < aug.input_dropout
         encoder[dropped] = layout.null_input()
     semantic = np.asarray(split.target_semantic[sorted_idx])[rows]
     acoustic = np.asarray(split.target_acoustic[sorted_idx])[rows]
@@ -129,8 +133,8 @@ def make_batch(
     weights = np.broadcast_to(layout.loss_weights(), targets.shape)
     parts = np.broadcast_to(layout.parts(), targets.shape)
     past = targets
-    if augment is not None and augment.target_token_noise > 0 and rng is not None:
-        past = _corrupt(layout, targets, augment.target_token_noise, rng)
+    if aug.target_token_noise > 0:
+        past = _corrupt(layout, targets, aug.target_token_noise, gen)
     length = data.target_length
     targets = _pad(targets, length)
     return {
