@@ -1,6 +1,7 @@
-"""Reconstruction losses: time-domain L1 and multi-resolution log-mel distances.
+"""Reconstruction losses: time-domain L1, multi-resolution log-mel, linear-frequency
+and log-frequency spectral distances.
 
-Written with torch.stft and a hand-built mel filterbank so the package needs neither
+Written with torch.stft and hand-built filterbanks so the package needs neither
 torchaudio nor librosa.
 
 Letters: B batch, S samples, M mel bands, T STFT frames.
@@ -8,6 +9,7 @@ Letters: B batch, S samples, M mel bands, T STFT frames.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -23,16 +25,15 @@ def mel_to_hz(mel: torch.Tensor) -> torch.Tensor:
     return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
 
 
-def mel_filterbank(n_fft: int, n_mels: int, sample_rate_hz: int) -> torch.Tensor:
-    """Triangular HTK-mel filters from 0 Hz to Nyquist, each normalised to unit area.
+def triangular_filters(edges_hz: torch.Tensor, n_fft: int, sample_rate_hz: int) -> torch.Tensor:
+    """Triangles rising from edges[i] to a peak at edges[i + 1] and falling to edges[i + 2],
+    over the bins of an `n_fft`-point FFT, each normalised to unit area.
 
     Returns:
-        [M, n_fft // 2 + 1] float32.
+        [len(edges) - 2, n_fft // 2 + 1] float32.
     """
     bins = torch.linspace(0.0, sample_rate_hz / 2, n_fft // 2 + 1)
-    top = hz_to_mel(torch.tensor(sample_rate_hz / 2.0))
-    edges = mel_to_hz(torch.linspace(0.0, float(top), n_mels + 2))
-    low, centre, high = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    low, centre, high = edges_hz[:-2, None], edges_hz[1:-1, None], edges_hz[2:, None]
     rising = (bins[None, :] - low) / (centre - low)
     falling = (high - bins[None, :]) / (high - centre)
     filters = torch.clamp(torch.minimum(rising, falling), min=0.0)
@@ -41,6 +42,40 @@ def mel_filterbank(n_fft: int, n_mels: int, sample_rate_hz: int) -> torch.Tensor
         torch.bucketize(centre.squeeze(1), bins).clamp(max=n_fft // 2), n_fft // 2 + 1
     )
     return (filters / filters.sum(1, keepdim=True)).float()
+
+
+def mel_filterbank(n_fft: int, n_mels: int, sample_rate_hz: int) -> torch.Tensor:
+    """Triangular HTK-mel filters from 0 Hz to Nyquist, each normalised to unit area.
+
+    Returns:
+        [M, n_fft // 2 + 1] float32.
+    """
+    top = hz_to_mel(torch.tensor(sample_rate_hz / 2.0))
+    edges = mel_to_hz(torch.linspace(0.0, float(top), n_mels + 2))
+    return triangular_filters(edges, n_fft, sample_rate_hz)
+
+
+def log_frequency_filterbank(
+    n_fft: int,
+    sample_rate_hz: int,
+    f_min_hz: float = 32.7,
+    f_max_hz: float = 8000.0,
+    bins_per_octave: int = 24,
+) -> torch.Tensor:
+    """Triangular filters with centres `bins_per_octave` to the octave (a constant-Q-like
+    axis: every octave gets as many bands as every other), unit area each.
+
+    Where the FFT is too coarse to separate neighbouring centres (low notes), the filters
+    that would fall on the same bin are merged into one row.
+
+    Returns:
+        [N, n_fft // 2 + 1] float32.
+    """
+    top = min(f_max_hz, sample_rate_hz / 2)
+    count = int(bins_per_octave * math.log2(top / f_min_hz))
+    edges = f_min_hz * 2.0 ** (torch.arange(-1, count + 1, dtype=torch.float64) / bins_per_octave)
+    filters = triangular_filters(edges.float(), n_fft, sample_rate_hz)
+    return torch.unique_consecutive(filters, dim=0)
 
 
 class MelMagnitude(nn.Module):
@@ -114,6 +149,42 @@ class MultiResolutionSTFTLoss(nn.Module):
             window = getattr(self, f"window_{n}")
             a, b = (
                 torch.stft(x, n, hop_length=n // 4, window=window, return_complex=True).abs()
+                for x in (recon, target)
+            )
+            log_a, log_b = torch.log10(a.clamp(min=1e-5)), torch.log10(b.clamp(min=1e-5))
+            total = total + F.l1_loss(log_a, log_b) + F.l1_loss(a, b)
+        return total / len(self.n_ffts)
+
+
+class LogFrequencyLoss(nn.Module):
+    """Mean over FFT sizes of L1(log10) + L1 of magnitudes pooled on a log-frequency axis
+    (`log_frequency_filterbank`: 24 bands to the octave from C1 to 8 kHz).
+
+    Mel bands and linear FFT bins both give the octaves below 1 kHz, where bass lines and
+    most melodies sit, a small share of the loss (under a tenth of a 4096-point STFT's
+    bins); here each octave weighs the same, so a wrong note costs as much in the bass
+    as in the treble.
+    """
+
+    def __init__(self, sample_rate_hz: int, n_ffts: Sequence[int] = (8192, 4096)) -> None:
+        super().__init__()
+        self.n_ffts = tuple(n_ffts)
+        for n in self.n_ffts:
+            self.register_buffer(f"window_{n}", torch.hann_window(n), persistent=False)
+            self.register_buffer(
+                f"filters_{n}", log_frequency_filterbank(n, sample_rate_hz), persistent=False
+            )
+
+    def forward(self, recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        total = recon.new_zeros(())
+        for n in self.n_ffts:
+            window, filters = getattr(self, f"window_{n}"), getattr(self, f"filters_{n}")
+            # Zero padding: reflection needs crops longer than half the 8192-point FFT.
+            a, b = (
+                filters
+                @ torch.stft(
+                    x, n, n // 4, window=window, pad_mode="constant", return_complex=True
+                ).abs()
                 for x in (recon, target)
             )
             log_a, log_b = torch.log10(a.clamp(min=1e-5)), torch.log10(b.clamp(min=1e-5))

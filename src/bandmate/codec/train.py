@@ -1,5 +1,6 @@
 """Training of the codec: reconstruction losses (time-domain L1 + multi-resolution
-log-mel) plus the VQ commitment loss; codebooks start from k-means and follow EMAs.
+log-mel, optionally linear- and log-frequency spectral terms) plus the VQ commitment
+loss; codebooks start from k-means and follow EMAs.
 
 The output directory is a loadable checkpoint at every save (config.json +
 model.safetensors) and also holds what resuming needs:
@@ -36,7 +37,11 @@ from bandmate.codec.checkpoint import (
     write_model_files,
 )
 from bandmate.codec.data import AudioPool, load_pools
-from bandmate.codec.losses import MultiResolutionMelLoss, MultiResolutionSTFTLoss
+from bandmate.codec.losses import (
+    LogFrequencyLoss,
+    MultiResolutionMelLoss,
+    MultiResolutionSTFTLoss,
+)
 from bandmate.codec.model import CodecConfig, CodecModel
 from bandmate.config import from_dict, to_dict
 from bandmate.errors import BandmateError
@@ -62,6 +67,7 @@ class TrainConfig:
     grad_clip: float = 1.0  # max global gradient norm
     mel_weight: float = 1.0  # multi-resolution log-mel loss
     stft_weight: float = 0.0  # linear-frequency log-STFT loss (FFT 4096 and 2048)
+    logfreq_weight: float = 0.0  # log-frequency loss, 24 bands/octave (FFT 8192 and 4096)
     l1_weight: float = 0.1  # time-domain L1 loss
     commitment_weight: float = 1.0  # VQ commitment loss
     gain_db: float = 6.0  # random gain of each crop within +-gain_db (level robustness)
@@ -95,6 +101,7 @@ class Trainer:
         self.model = CodecModel(config.model).to(self.device)
         self.losses = MultiResolutionMelLoss(config.model.sample_rate_hz).to(self.device)
         self.stft_loss = MultiResolutionSTFTLoss().to(self.device)
+        self.logfreq_loss = LogFrequencyLoss(config.model.sample_rate_hz).to(self.device)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.learning_rate, betas=config.betas
         )
@@ -148,6 +155,10 @@ class Trainer:
             stft = self.stft_loss(recon, batch)
             total = total + config.stft_weight * stft
             metrics["loss/stft"] = stft.item()
+        if config.logfreq_weight > 0:
+            logfreq = self.logfreq_loss(recon, batch)
+            total = total + config.logfreq_weight * logfreq
+            metrics["loss/logfreq"] = logfreq.item()
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
