@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from safetensors.torch import load_file, save_file
 
 from bandmate.cli import main
 from bandmate.demo import load_demo_config, train_settings
@@ -79,6 +80,17 @@ def test_shipped_demo_evaluates_each_shipped_model_and_the_chorales(
     printed = capsys.readouterr().out
     assert "| bass-to-instrumental (chorales) |" in printed
     assert "| bass-to-instrumental: original |" in printed
+    # Again with the same weights: every report stands. With new weights (an upgraded
+    # package): evaluated again, never a stale figure.
+    assert main(args) == 0
+    assert capsys.readouterr().out.count("reusing") == 4  # 2 data sets + 2 reports
+    weights = str(model / "model.safetensors")
+    tensors = load_file(weights)
+    name = next(iter(tensors))
+    save_file({**tensors, name: tensors[name] + 1}, weights)
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("was made with other weights") == 2
 
 
 def test_shipped_demo_says_when_nothing_ships(tmp_path: Path, monkeypatch, capsys):

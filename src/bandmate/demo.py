@@ -11,6 +11,7 @@ Every stage is resumable: running the demo again reuses what is already there.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -48,6 +49,7 @@ HELD_OUT_SOURCES = (("band", 0.8), ("folk", 0.2))
 # instruments training never used as a bass input. Drum models have no chorale input.
 OOD_INPUT = "tuba,bassoon"
 OOD_PRESETS = ("bass-to-instrumental",)
+WEIGHTS_STAMP = "weights.sha256"  # in each report: the weights it was made with
 
 
 @dataclass(frozen=True)
@@ -135,17 +137,32 @@ def evaluate_stage(
     reuse: bool = False,
 ) -> dict[str, Any]:
     """Evaluate `run` on every song of `root`; with `reuse`, an existing report stands
-    (the shipped models do not change between runs, a trained one may)."""
+    when it was made with the same weights (a shipped model changes only when the
+    package does)."""
     import json
 
     from bandmate.evaluate.run import EvaluateConfig, evaluate
 
+    stamp, digest = report / WEIGHTS_STAMP, weights_digest(run)
     if reuse and (report / "metrics.json").is_file():
-        print(f"   reusing {report}")
-        return dict(json.loads((report / "metrics.json").read_text()))
+        if stamp.is_file() and stamp.read_text().strip() == digest:
+            print(f"   reusing {report}")
+            return dict(json.loads((report / "metrics.json").read_text()))
+        print(f"   {report} was made with other weights: evaluating again")
     # split=all: no song of root was trained on
     settings = EvaluateConfig(clips=config.eval_clips, split="all", input=input_labels)
-    return evaluate(run, root, report, settings, "cpu")
+    metrics = evaluate(run, root, report, settings, "cpu")
+    stamp.write_text(digest + "\n")
+    return metrics
+
+
+def weights_digest(run: Path | str) -> str:
+    """sha256 of the weights `run` resolves to (a checkpoint, run directory or
+    `bandmate:PRESET`), which says whether a report was made with them."""
+    from bandmate.model.checkpoint import WEIGHTS, resolve_checkpoint
+
+    weights = resolve_checkpoint(run) / WEIGHTS
+    return hashlib.sha256(weights.read_bytes()).hexdigest()
 
 
 def run_demo(config: DemoConfig) -> dict[str, Any]:
