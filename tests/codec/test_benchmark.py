@@ -62,3 +62,22 @@ def test_loudest_window_finds_the_loud_part(bench: ModuleType) -> None:
     window = bench.loudest_window(wav, RATE)
     assert len(window) == RATE and float(window.min()) == 0.5
     assert len(bench.loudest_window(wav[:100], RATE)) == RATE
+
+
+def test_round_trip_without_the_quantizer_skips_the_codes(
+    bench: ModuleType, tiny_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from bandmate.codec.model import CodecModel
+    from bandmate.codec.neural import NeuralCodec
+
+    torch.manual_seed(0)
+    codec = NeuralCodec(CodecModel(tiny_config), "tiny")
+    wav = notes([220.0, 330.0])[:1000]  # not a multiple of the hop
+    coded = bench.roundtrip(codec, wav)
+    direct = bench.roundtrip(codec, wav, skip_quantizer=True)
+    assert coded.shape == direct.shape == wav.shape
+    monkeypatch.setattr(codec, "encode", lambda _: pytest.fail("the codes were used"))
+    bench.roundtrip(codec, wav, skip_quantizer=True)
+    assert not np.allclose(coded, direct)  # the random codebooks move the audio
