@@ -97,3 +97,17 @@ def test_shipped_demo_says_when_nothing_ships(tmp_path: Path, monkeypatch, capsy
     monkeypatch.setattr(shipped, "assets_root", lambda: tmp_path / "none")
     assert main(["demo", "--out", str(tmp_path / "demo"), "--set", "mode=shipped"]) == 2
     assert "make demo TRAIN=1" in capsys.readouterr().err
+
+
+def test_table_names_only_the_reports_of_its_rows(tmp_path: Path, capsys):
+    from bandmate.demo import print_table
+
+    report = tmp_path / "report"  # the trained model's, beside the shipped mode's reports
+    (report / "bass-to-drums").mkdir(parents=True)
+    (report / "bass-to-drums" / "index.html").write_text("<html></html>")
+    print_table({"generated": {"token_accuracy": 0.5, "n_clips": 2}}, [report])
+    printed = capsys.readouterr().out
+    assert "| generated | 0.500 |" in printed
+    assert [line for line in printed.splitlines() if line.startswith("report:")] == [
+        f"report: {report / 'index.html'}"
+    ]

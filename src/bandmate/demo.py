@@ -195,19 +195,22 @@ def run_shipped(config: DemoConfig) -> dict[str, Any]:
         ),
     )
     rows: dict[str, Any] = {}
+    reports: list[Path] = []
     for preset in presets:
         spec, report = f"bandmate:{preset}", out / "report" / preset
         rows[preset] = _stage(
             f"evaluate {spec} on the held-out songs",
             partial(evaluate_stage, config, held_out, spec, report, reuse=True),
         )
+        reports.append(report)
         if preset in OOD_PRESETS:
             report = out / "report" / f"{preset}-chorales"
             rows[f"{preset} (chorales)"] = _stage(
                 f"evaluate {spec} on held-out chorales",
                 partial(evaluate_stage, config, chorales, spec, report, OOD_INPUT, reuse=True),
             )
-    print_table(rows, out / "report")
+            reports.append(report)
+    print_table(rows, reports)
     return rows
 
 
@@ -235,12 +238,13 @@ def run_training_demo(config: DemoConfig) -> dict[str, Any]:
         "evaluate: generate for the held-out songs",
         lambda: evaluate_stage(config, held_out, run, report),
     )
-    print_table({"generated": metrics}, report)
+    print_table({"generated": metrics}, [report])
     return dict(metrics)
 
 
-def print_table(rows: dict[str, Any], report: Path) -> None:
-    """A markdown table: each row's generated metrics, then its two baselines."""
+def print_table(rows: dict[str, Any], reports: list[Path]) -> None:
+    """A markdown table: each row's generated metrics, then its two baselines; then the
+    path of each row's HTML report (only these: both modes may share one --out)."""
     keys = ("token_accuracy", "input_gain", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
     print("\n| system | " + " | ".join(keys) + " |\n|---" + "|---" * len(keys) + "|")
     for label, metrics in rows.items():
@@ -249,8 +253,8 @@ def print_table(rows: dict[str, Any], report: Path) -> None:
             lines[f"{label}: {name}" if len(rows) > 1 else name] = values
         for name, values in lines.items():
             print(f"| {name} | " + " | ".join(_cell(values.get(k)) for k in keys) + " |")
-    for path in sorted(report.glob("*/index.html")) or [report / "index.html"]:
-        print(f"report: {path}")
+    for report in reports:
+        print(f"report: {report / 'index.html'}")
 
 
 def _cell(value: Any) -> str:
