@@ -78,6 +78,13 @@ def log_frequency_filterbank(
     return torch.unique_consecutive(filters, dim=0)
 
 
+def log_and_linear_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """L1 of log10 magnitudes (quiet detail) + L1 of magnitudes (loud partials), as in DAC.
+    Magnitudes below 1e-5 are clamped so inaudible differences in silence cost nothing."""
+    log_a, log_b = torch.log10(a.clamp(min=1e-5)), torch.log10(b.clamp(min=1e-5))
+    return F.l1_loss(log_a, log_b) + F.l1_loss(a, b)
+
+
 class MelMagnitude(nn.Module):
     """wav [B, S] -> mel magnitudes [B, M, T] at one STFT resolution (hop n_fft / 4)."""
 
@@ -105,9 +112,7 @@ class MelMagnitude(nn.Module):
 
 
 class MultiResolutionMelLoss(nn.Module):
-    """Mean over resolutions of L1(log10 mel) + L1(mel), as in DAC: the log term weighs
-    quiet detail, the linear term the loud partials. Magnitudes below 1e-5 are clamped
-    so inaudible differences in silence cost nothing."""
+    """Mean over resolutions of `log_and_linear_l1` of mel magnitudes."""
 
     def __init__(
         self,
@@ -123,9 +128,7 @@ class MultiResolutionMelLoss(nn.Module):
     def forward(self, recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         total = recon.new_zeros(())
         for mel in self.resolutions:
-            a, b = mel(recon), mel(target)
-            log_a, log_b = torch.log10(a.clamp(min=1e-5)), torch.log10(b.clamp(min=1e-5))
-            total = total + F.l1_loss(log_a, log_b) + F.l1_loss(a, b)
+            total = total + log_and_linear_l1(mel(recon), mel(target))
         return total / len(self.resolutions)
 
 
@@ -151,8 +154,7 @@ class MultiResolutionSTFTLoss(nn.Module):
                 torch.stft(x, n, hop_length=n // 4, window=window, return_complex=True).abs()
                 for x in (recon, target)
             )
-            log_a, log_b = torch.log10(a.clamp(min=1e-5)), torch.log10(b.clamp(min=1e-5))
-            total = total + F.l1_loss(log_a, log_b) + F.l1_loss(a, b)
+            total = total + log_and_linear_l1(a, b)
         return total / len(self.n_ffts)
 
 
@@ -187,6 +189,5 @@ class LogFrequencyLoss(nn.Module):
                 ).abs()
                 for x in (recon, target)
             )
-            log_a, log_b = torch.log10(a.clamp(min=1e-5)), torch.log10(b.clamp(min=1e-5))
-            total = total + F.l1_loss(log_a, log_b) + F.l1_loss(a, b)
+            total = total + log_and_linear_l1(a, b)
         return total / len(self.n_ffts)
