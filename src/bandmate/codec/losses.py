@@ -140,26 +140,30 @@ class MultiResolutionSTFTLoss(nn.Module):
     4096 points and 24 kHz) make a wrong pitch cost more.
     """
 
+    pad_mode = "reflect"
+
     def __init__(self, n_ffts: Sequence[int] = (4096, 2048)) -> None:
         super().__init__()
         self.n_ffts = tuple(n_ffts)
         for n in self.n_ffts:
             self.register_buffer(f"window_{n}", torch.hann_window(n), persistent=False)
 
+    def magnitudes(self, wav: torch.Tensor, n_fft: int) -> torch.Tensor:
+        """wav [B, S] -> |STFT| [B, n_fft // 2 + 1, T] (hop n_fft / 4)."""
+        window = getattr(self, f"window_{n_fft}")
+        return torch.stft(
+            wav, n_fft, n_fft // 4, window=window, pad_mode=self.pad_mode, return_complex=True
+        ).abs()
+
     def forward(self, recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         total = recon.new_zeros(())
         for n in self.n_ffts:
-            window = getattr(self, f"window_{n}")
-            a, b = (
-                torch.stft(x, n, hop_length=n // 4, window=window, return_complex=True).abs()
-                for x in (recon, target)
-            )
-            total = total + log_and_linear_l1(a, b)
+            total = total + log_and_linear_l1(self.magnitudes(recon, n), self.magnitudes(target, n))
         return total / len(self.n_ffts)
 
 
-class LogFrequencyLoss(nn.Module):
-    """Mean over FFT sizes of L1(log10) + L1 of magnitudes pooled on a log-frequency axis
+class LogFrequencyLoss(MultiResolutionSTFTLoss):
+    """The STFT loss on magnitudes pooled on a log-frequency axis
     (`log_frequency_filterbank`: 24 bands to the octave from C1 to 8 kHz).
 
     Mel bands and linear FFT bins both give the octaves below 1 kHz, where bass lines and
@@ -168,26 +172,15 @@ class LogFrequencyLoss(nn.Module):
     as in the treble.
     """
 
+    pad_mode = "constant"  # reflection needs crops longer than half the 8192-point FFT
+
     def __init__(self, sample_rate_hz: int, n_ffts: Sequence[int] = (8192, 4096)) -> None:
-        super().__init__()
-        self.n_ffts = tuple(n_ffts)
+        super().__init__(n_ffts)
         for n in self.n_ffts:
-            self.register_buffer(f"window_{n}", torch.hann_window(n), persistent=False)
             self.register_buffer(
                 f"filters_{n}", log_frequency_filterbank(n, sample_rate_hz), persistent=False
             )
 
-    def forward(self, recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        total = recon.new_zeros(())
-        for n in self.n_ffts:
-            window, filters = getattr(self, f"window_{n}"), getattr(self, f"filters_{n}")
-            # Zero padding: reflection needs crops longer than half the 8192-point FFT.
-            a, b = (
-                filters
-                @ torch.stft(
-                    x, n, n // 4, window=window, pad_mode="constant", return_complex=True
-                ).abs()
-                for x in (recon, target)
-            )
-            total = total + log_and_linear_l1(a, b)
-        return total / len(self.n_ffts)
+    def magnitudes(self, wav: torch.Tensor, n_fft: int) -> torch.Tensor:
+        """wav [B, S] -> band magnitudes [B, bands, T]."""
+        return getattr(self, f"filters_{n_fft}") @ super().magnitudes(wav, n_fft)
