@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from bandmate.codec.model import CodecConfig
 from bandmate.codec.train import TrainConfig
@@ -26,15 +25,6 @@ def plucks(seconds: float, rate: int, seed: int) -> np.ndarray:
     phase = 2 * np.pi * np.cumsum(f) / rate
     env = np.exp(-6 * (t % 0.25))
     return (0.3 * env * (np.sin(phase) + 0.3 * np.sin(2 * phase))).astype(np.float32)
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny models run fastest on one thread (and don't fight a busy machine's cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

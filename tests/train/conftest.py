@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from bandmate.tokens.shards import SplitTokens, write_manifest, write_split
 
@@ -53,12 +51,3 @@ def _clips(n: int) -> list[dict[str, object]]:
 @pytest.fixture
 def tokens_dir(tmp_path: Path) -> Path:
     return write_tokens(tmp_path / "tokens")
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny models run 10x faster on one thread when the 2 cores are shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
