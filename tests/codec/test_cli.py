@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -7,22 +8,21 @@ import soundfile as sf
 
 from bandmate.cli import main
 
+TINY = [
+    "--set", "model.channels=2", "--set", "model.dilations=[1]",
+    "--set", "model.latent_dim=8", "--set", "model.codebook_size=16",
+    "--set", "batch_size=2", "--set", "segment_seconds=0.1",
+    "--set", "kmeans_crops=2", "--set", "valid_crops=1", "--set", "plot=false",
+]  # fmt: skip
+
 
 def test_train_then_reconstruct_any_rate_and_length(
     audio_dir: Path, tmp_path: Path, capsys, make_plucks
 ) -> None:
     plucks = make_plucks
     out = tmp_path / "ckpt"
-    code = main(
-        [
-            "codec", "train", "--data", str(audio_dir), "--out", str(out), "--steps", "2",
-            "--set", "model.channels=2", "--set", "model.dilations=[1]",
-            "--set", "model.latent_dim=8", "--set", "model.codebook_size=16",
-            "--set", "batch_size=2", "--set", "segment_seconds=0.1",
-            "--set", "kmeans_crops=2", "--set", "valid_crops=1", "--set", "plot=false",
-            "--no-progress",
-        ]
-    )  # fmt: skip
+    code = main(["codec", "train", "--data", str(audio_dir), "--out", str(out), "--steps", "2",
+                 *TINY, "--no-progress"])  # fmt: skip
     assert code == 0 and (out / "model.safetensors").is_file()
     stereo = np.stack([plucks(0.77, 44_100, 1), plucks(0.77, 44_100, 2)], axis=1)
     sf.write(tmp_path / "in.wav", stereo, 44_100)
@@ -50,3 +50,17 @@ def test_bad_override_is_rejected_before_training(audio_dir: Path, tmp_path: Pat
                  "--set", "no_such_field=3"])  # fmt: skip
     assert code == 2 and "no_such_field" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_resume_takes_a_new_quantizer_start_and_ignores_other_settings(
+    audio_dir: Path, tmp_path: Path, caplog
+) -> None:
+    out = tmp_path / "ae"
+    train = ["codec", "train", "--data", str(audio_dir), "--out", str(out), "--no-progress"]
+    assert main([*train, "--steps", "2", *TINY, "--set", "vq_start_step=1000000"]) == 0
+    resume = [*train, "--steps", "3", "--set", "vq_start_step=2", "--set", "learning_rate=9"]
+    assert main(resume) == 0
+    state = json.loads((out / "train/state.json").read_text())
+    assert state["step"] == 3 and state["config"]["vq_start_step"] == 2
+    assert state["config"]["learning_rate"] == 1e-3
+    assert "ignoring learning_rate" in caplog.text

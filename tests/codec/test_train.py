@@ -81,6 +81,49 @@ def test_resume_gives_the_same_run_as_not_stopping(
         torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6, msg=name)
 
 
+def test_a_resume_can_quantize_a_plain_autoencoder_run(
+    audio_dir: Path, tmp_path: Path, tiny_train_config: TrainConfig
+) -> None:
+    out = tmp_path / "ae"
+    autoencoder = replace(tiny_train_config, steps=3, vq_start_step=1_000_000)
+    train_codec(audio_dir, out, autoencoder, progress=False)
+    before = load_file(str(out / "model.safetensors"))
+    quantize = replace(autoencoder, steps=6, vq_start_step=3, learning_rate=0.5)
+    train_codec(audio_dir, out, quantize, progress=False, changed={"steps", "vq_start_step"})
+
+    rows = [json.loads(line) for line in (out / "train/curves.jsonl").read_text().splitlines()]
+    assert "vq/used_0" not in rows[2] and rows[3]["vq/used_0"] >= 1
+    after = load_file(str(out / "model.safetensors"))
+    assert not torch.equal(before["quantizer.layers.0.embed"], after["quantizer.layers.0.embed"])
+    state = json.loads((out / "train/state.json").read_text())["config"]
+    # The learning rate was not named as changed, so the saved one stays.
+    assert state["vq_start_step"] == 3 and state["learning_rate"] == tiny_train_config.learning_rate
+
+
+@pytest.mark.parametrize(
+    ("first_start", "new_start", "message"),
+    [(1_000_000, 1, "before the resume step 3"), (2, 5, "already started at step 2")],
+)
+def test_a_resume_refuses_a_quantizer_start_it_cannot_keep(
+    audio_dir: Path,
+    tmp_path: Path,
+    tiny_train_config: TrainConfig,
+    first_start: int,
+    new_start: int,
+    message: str,
+) -> None:
+    out = tmp_path / "run"
+    train_codec(
+        audio_dir,
+        out,
+        replace(tiny_train_config, steps=3, vq_start_step=first_start),
+        progress=False,
+    )
+    later = replace(tiny_train_config, steps=6, vq_start_step=new_start)
+    with pytest.raises(BandmateError, match=message):
+        train_codec(audio_dir, out, later, progress=False, changed={"vq_start_step"})
+
+
 def test_refuses_to_overwrite_a_foreign_folder(
     audio_dir: Path, tmp_path: Path, tiny_train_config: TrainConfig
 ) -> None:

@@ -19,7 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="train a codec on a folder of audio",
         description="Train the project's codec on every audio file under --data "
         "(recursively; any rate and channel count, resampled to mono). Checkpoints go to "
-        "--out; running again with the same --out resumes.",
+        "--out; running again with the same --out resumes with the saved settings, of which "
+        "--steps and --set vq_start_step/valid_every/log_every/save_every/plot may change "
+        "(e.g. --steps 11000 --set vq_start_step=5000 quantizes a plain autoencoder run "
+        "from step 5000 on).",
     )
     train.add_argument("--data", required=True, help="folder of audio files")
     train.add_argument("--out", required=True, help="checkpoint directory to write")
@@ -64,7 +67,8 @@ def run_train(args: argparse.Namespace) -> int:
     overrides = list(args.overrides)
     if args.steps is not None:
         overrides.append(f"steps={args.steps}")
-    parse_overrides(overrides)  # reject malformed KEY=VALUE before reading any audio
+    # Parsing first rejects a malformed KEY=VALUE before any audio is read.
+    changed = set(parse_overrides(overrides))
     config = load_config(TrainConfig, args.config, overrides)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     started = time.monotonic()
@@ -74,7 +78,13 @@ def run_train(args: argparse.Namespace) -> int:
 
         init_from = checkpoint_path(args.init_from)
     train_codec(
-        args.data, args.out, config, device, progress=not args.no_progress, init_from=init_from
+        args.data,
+        args.out,
+        config,
+        device,
+        progress=not args.no_progress,
+        init_from=init_from,
+        changed=changed,
     )
     print(f"codec checkpoint: {args.out} ({time.monotonic() - started:.0f} s)")
     return 0

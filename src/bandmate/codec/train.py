@@ -11,7 +11,10 @@ model.safetensors) and also holds what resuming needs:
     OUT/curves.png                  the curves (when matplotlib is installed)
 
 Running again with the same OUT resumes from the last save; the loss continues exactly
-as if the run had not stopped (same data order, same optimizer state).
+as if the run had not stopped (same data order, same optimizer state). A resume keeps the
+saved settings except those of RESUMABLE, which only schedule the steps still to come:
+e.g. `--steps 11000 --set vq_start_step=5000` on a plain-autoencoder run quantizes from
+step 5000 on (k-means first), the way to pre-train an autoencoder and then quantize it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -51,6 +54,8 @@ log = logging.getLogger(__name__)
 STATE_FILE = "train/state.json"
 OPTIMIZER_FILE = "train/optimizer.safetensors"
 CURVES_FILE = "train/curves.jsonl"
+# Settings a resumed run may change: they schedule the remaining steps, not what was learned.
+RESUMABLE = ("steps", "vq_start_step", "valid_every", "log_every", "save_every", "plot")
 
 
 @dataclass(frozen=True)
@@ -215,8 +220,8 @@ def save_training(trainer: Trainer, out: Path, extra: dict[str, Any]) -> None:
     write_checkpoint_dir(out, fill)
 
 
-def read_train_config(out: Path) -> TrainConfig | None:
-    """The TrainConfig saved in OUT, or None when OUT holds no training state."""
+def read_train_state(out: Path) -> tuple[TrainConfig, int] | None:
+    """The TrainConfig and step saved in OUT, or None when OUT holds no training state."""
     path = out / STATE_FILE
     if not path.is_file():
         return None
@@ -224,7 +229,33 @@ def read_train_config(out: Path) -> TrainConfig | None:
         state = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise BandmateError(f"{path}: malformed training state ({error.msg})") from None
-    return from_dict(TrainConfig, state["config"], str(path))
+    return from_dict(TrainConfig, state["config"], str(path)), int(state["step"])
+
+
+def resumed_config(
+    out: Path, saved: TrainConfig, step: int, requested: TrainConfig, changed: Collection[str]
+) -> TrainConfig:
+    """The saved config of a run resumed at `step`, with the RESUMABLE fields named in
+    `changed` taken from `requested` (`steps` can only grow). Other changes are ignored
+    with a warning: they would make the checkpoint's history a lie."""
+    ignored = sorted(set(changed) - set(RESUMABLE))
+    if ignored:
+        log.warning("%s: resuming with its saved settings; ignoring %s", out, ", ".join(ignored))
+    updates = {name: getattr(requested, name) for name in RESUMABLE if name in changed}
+    updates["steps"] = max(requested.steps, saved.steps)
+    start = updates.get("vq_start_step", saved.vq_start_step)
+    if start != saved.vq_start_step:
+        if step > saved.vq_start_step:
+            raise BandmateError(
+                f"{out}: the quantizer already started at step {saved.vq_start_step}; "
+                "vq_start_step can no longer change"
+            )
+        if start < step:
+            raise BandmateError(
+                f"{out}: vq_start_step={start} is before the resume step {step} "
+                "(k-means must run at a step still to come)"
+            )
+    return replace(saved, **updates)
 
 
 def restore_training(trainer: Trainer, out: Path) -> None:
@@ -295,27 +326,30 @@ def train_codec(
     device: str = "cpu",
     progress: bool = True,
     init_from: str | Path | None = None,
+    changed: Collection[str] = RESUMABLE,
 ) -> CodecModel:
     """Train (or resume) a codec on every audio file under `data`; checkpoints go to `out`.
 
     Args:
         data: folder of audio files, read recursively, any rate and channel count.
         out: checkpoint directory; when it holds training state the run resumes there
-            (the saved config wins, except `steps`, which may be raised).
+            with its saved config, except the RESUMABLE fields named in `changed`.
         config: settings of a fresh run.
         device: torch device, e.g. "cpu" or "cuda".
         progress: show a tqdm bar.
         init_from: a codec checkpoint whose weights and codebooks start a fresh run
             (fine-tuning on your own audio); its model config replaces `config.model`.
+        changed: the fields of `config` the user set (on a resume only RESUMABLE ones
+            apply); by default all of them.
     Returns:
         the trained model (also saved in `out`).
     """
     out = Path(out)
-    saved = read_train_config(out)
+    saved = read_train_state(out)
     if saved is None and out.exists() and any(out.iterdir()):
         raise BandmateError(f"{out}: exists and holds no codec training state; pick a new --out")
     if saved is not None:
-        config = replace(saved, steps=max(config.steps, saved.steps))
+        config = resumed_config(out, *saved, config, changed)
     start = load_model(init_from) if init_from is not None and saved is None else None
     if start is not None:
         # Codebooks come with the weights: no k-means, the quantizer runs from step 0.
