@@ -5,8 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import torch
+from safetensors.torch import load_file
 
 from bandmate.cli import main
+from bandmate.codec import load_codec
 
 TINY = [
     "--set", "model.channels=2", "--set", "model.dilations=[1]",
@@ -64,3 +67,23 @@ def test_a_resume_takes_a_new_quantizer_start_and_ignores_other_settings(
     assert state["step"] == 3 and state["config"]["vq_start_step"] == 2
     assert state["config"]["learning_rate"] == 1e-3
     assert "ignoring learning_rate" in caplog.text
+
+
+def test_export_writes_a_half_size_codec_that_codes_alike(
+    audio_dir: Path, tmp_path: Path, make_plucks
+) -> None:
+    out = tmp_path / "run"
+    assert main(["codec", "train", "--data", str(audio_dir), "--out", str(out), "--steps", "2",
+                 *TINY, "--set", "model.channels=8", "--no-progress"]) == 0  # fmt: skip
+    assert main(["codec", "export", str(out), str(tmp_path / "half"), "--half"]) == 0
+    assert not (tmp_path / "half/train").exists()
+    full = load_file(str(out / "model.safetensors"))
+    half = load_file(str(tmp_path / "half/model.safetensors"))
+    assert {k: v.shape for k, v in half.items()} == {k: v.shape for k, v in full.items()}
+    assert all(v.dtype == torch.float32 for k, v in half.items() if k.startswith("quantizer."))
+    assert sum(v.dtype == torch.float16 for v in half.values()) > len(half) // 2
+    config = json.loads((tmp_path / "half/config.json").read_text())
+    assert config["train"]["steps"] == 2
+    wav = torch.from_numpy(make_plucks(0.5, 24_000, 3))[None]
+    codes = [load_codec(str(d)).encode(wav) for d in (out, tmp_path / "half")]
+    assert (codes[0] == codes[1]).float().mean() > 0.9

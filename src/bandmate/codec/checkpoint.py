@@ -59,9 +59,20 @@ def write_checkpoint_dir(
         raise
 
 
-def write_model_files(folder: Path, model: CodecModel, extra: dict[str, Any] | None = None) -> None:
-    """Write config.json and model.safetensors of `model` into an existing folder."""
+def write_model_files(
+    folder: Path, model: CodecModel, extra: dict[str, Any] | None = None, half: bool = False
+) -> None:
+    """Write config.json and model.safetensors of `model` into an existing folder.
+
+    With `half`, encoder and decoder weights are stored as float16 (half the file). The
+    quantizer stays float32: its entries decide which code a latent gets.
+    """
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if half:
+        state = {
+            k: v.half() if v.is_floating_point() and not k.startswith("quantizer.") else v
+            for k, v in state.items()
+        }
     save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
     payload = {"format": FORMAT, "model": config_to_dict(model.config), **(extra or {})}
     (folder / CONFIG_FILE).write_text(json.dumps(payload, indent=2) + "\n")
@@ -70,6 +81,21 @@ def write_model_files(folder: Path, model: CodecModel, extra: dict[str, Any] | N
 def save_codec(path: str | Path, model: CodecModel, extra: dict[str, Any] | None = None) -> None:
     """Write a codec checkpoint directory atomically (any training state is kept)."""
     write_checkpoint_dir(path, lambda tmp: write_model_files(tmp, model, extra), ("train",))
+
+
+def export_codec(source: str | Path, out: str | Path, half: bool = False) -> None:
+    """Write the inference files of checkpoint `source` (config.json with its training
+    facts, model.safetensors, curves.png if any) to `out`, without training state."""
+    model = load_model(source)
+    extra = {k: v for k, v in read_config(source).items() if k not in ("format", "model")}
+    curves = Path(source) / "curves.png"
+
+    def fill(tmp: Path) -> None:
+        write_model_files(tmp, model, extra, half)
+        if curves.is_file():
+            shutil.copy(curves, tmp / curves.name)
+
+    write_checkpoint_dir(out, fill)
 
 
 def read_config(path: str | Path) -> dict[str, Any]:

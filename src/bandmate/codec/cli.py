@@ -56,6 +56,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     recon.add_argument("--threads", type=int, help="CPU threads for torch")
     recon.set_defaults(handler=run_reconstruct)
 
+    export = actions.add_parser(
+        "export",
+        help="copy a trained codec's inference files",
+        description="Write CHECKPOINT's config and weights to OUT without its training "
+        "state (OUT is replaced as a whole), e.g. to ship it or load it as bandmate:OUT.",
+    )
+    export.add_argument("checkpoint", metavar="CHECKPOINT", help="codec checkpoint directory")
+    export.add_argument("out", metavar="OUT", help="folder to write")
+    export.add_argument(
+        "--half",
+        action="store_true",
+        help="store encoder and decoder weights as float16 (about half the size)",
+    )
+    export.set_defaults(handler=run_export)
+
 
 def run_train(args: argparse.Namespace) -> int:
     import torch
@@ -112,4 +127,13 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         f"{args.output}: {len(mono) / codec.sample_rate_hz:.2f} s, {codes.shape[-1]} frames x "
         f"{codes.shape[1]} codebooks ({codec.spec}), encode+decode {seconds:.2f} s"
     )
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from bandmate.codec.checkpoint import export_codec
+
+    export_codec(args.checkpoint, args.out, args.half)
+    size = sum(f.stat().st_size for f in Path(args.out).iterdir()) / 1e6
+    print(f"exported {args.checkpoint} -> {args.out} ({size:.1f} MB)")
     return 0
