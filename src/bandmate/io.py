@@ -13,6 +13,15 @@ from pathlib import Path
 from typing import Any
 
 
+def usual_mode(path: str | Path) -> None:
+    """Give a file or folder made by `tempfile` (owner-only, 0600/0700) the permissions
+    a plain `open` or `mkdir` would have given it under the current umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    full = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, full & ~mask)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only on success."""
@@ -24,6 +33,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        usual_mode(tmp)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

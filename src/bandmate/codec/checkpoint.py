@@ -26,7 +26,7 @@ from safetensors.torch import load_file, save_file
 from bandmate.codec.model import CodecConfig, CodecModel
 from bandmate.config import from_dict
 from bandmate.errors import BandmateError
-from bandmate.io import replace_dir
+from bandmate.io import replace_dir, usual_mode
 
 FORMAT = "bandmate-codec/1"
 CONFIG_FILE = "config.json"
@@ -53,6 +53,7 @@ def write_checkpoint_dir(
         for name in keep_existing:
             if (target / name).exists() and not (tmp / name).exists():
                 os.replace(target / name, tmp / name)
+        usual_mode(tmp)
         replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
