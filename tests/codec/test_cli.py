@@ -87,3 +87,6 @@ def test_export_writes_a_half_size_codec_that_codes_alike(
     wav = torch.from_numpy(make_plucks(0.5, 24_000, 3))[None]
     codes = [load_codec(str(d)).encode(wav) for d in (out, tmp_path / "half")]
     assert (codes[0] == codes[1]).float().mean() > 0.9
+
+    assert main(["codec", "export", str(out), str(out)]) == 2
+    assert (out / "train/state.json").is_file()

@@ -87,6 +87,8 @@ def save_codec(path: str | Path, model: CodecModel, extra: dict[str, Any] | None
 def export_codec(source: str | Path, out: str | Path, half: bool = False) -> None:
     """Write the inference files of checkpoint `source` (config.json with its training
     facts, model.safetensors, curves.png if any) to `out`, without training state."""
+    if Path(out).resolve() == Path(source).resolve():
+        raise BandmateError(f"{out}: is the checkpoint being exported; pick another OUT")
     model = load_model(source)
     extra = {k: v for k, v in read_config(source).items() if k not in ("format", "model")}
     curves = Path(source) / "curves.png"
