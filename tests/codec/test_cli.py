@@ -75,7 +75,7 @@ def test_export_writes_a_half_size_codec_that_codes_alike(
     out = tmp_path / "run"
     assert main(["codec", "train", "--data", str(audio_dir), "--out", str(out), "--steps", "2",
                  *TINY, "--set", "model.channels=8", "--no-progress"]) == 0  # fmt: skip
-    assert main(["codec", "export", str(out), str(tmp_path / "half"), "--half"]) == 0
+    assert main(["codec", "export", f"bandmate:{out}", str(tmp_path / "half"), "--half"]) == 0
     assert not (tmp_path / "half/train").exists()
     full = load_file(str(out / "model.safetensors"))
     half = load_file(str(tmp_path / "half/model.safetensors"))

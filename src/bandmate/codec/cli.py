@@ -59,10 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     export = actions.add_parser(
         "export",
         help="copy a trained codec's inference files",
-        description="Write CHECKPOINT's config and weights to OUT without its training "
+        description="Write CODEC's config and weights to OUT without its training "
         "state (OUT is replaced as a whole), e.g. to ship it or load it as bandmate:OUT.",
     )
-    export.add_argument("checkpoint", metavar="CHECKPOINT", help="codec checkpoint directory")
+    export.add_argument(
+        "checkpoint", metavar="CODEC", help="codec spec: bandmate:default, bandmate:DIR or DIR"
+    )
     export.add_argument("out", metavar="OUT", help="folder to write")
     export.add_argument(
         "--half",
@@ -132,8 +134,9 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from bandmate.codec.checkpoint import export_codec
+    from bandmate.codec.neural import checkpoint_path
 
-    export_codec(args.checkpoint, args.out, args.half)
+    export_codec(checkpoint_path(args.checkpoint), args.out, args.half)
     size = sum(f.stat().st_size for f in Path(args.out).iterdir()) / 1e6
     print(f"exported {args.checkpoint} -> {args.out} ({size:.1f} MB)")
     return 0
