@@ -157,3 +157,28 @@ def test_fine_tuning_starts_from_a_checkpoint(
     tuned_books = load_file(str(tmp_path / "tuned/model.safetensors"))
     drift = base_books["quantizer.layers.0.embed"] - tuned_books["quantizer.layers.0.embed"]
     assert float(drift.abs().max()) < 0.5  # codebooks continued, not re-initialized
+
+
+def test_a_frozen_encoder_keeps_every_code_and_tunes_the_decoder(
+    audio_dir: Path, tmp_path: Path, tiny_train_config: TrainConfig
+) -> None:
+    train_codec(audio_dir, tmp_path / "base", tiny_train_config, progress=False)
+    tuned = replace(tiny_train_config, steps=3, freeze_encoder=True, learning_rate=0.05)
+    train_codec(audio_dir, tmp_path / "tuned", tuned, progress=False, init_from=tmp_path / "base")
+    base = load_file(str(tmp_path / "base/model.safetensors"))
+    after = load_file(str(tmp_path / "tuned/model.safetensors"))
+    for name, value in base.items():  # weights, BatchNorm statistics and codebooks
+        same = torch.equal(value, after[name])
+        assert same != name.startswith("decoder."), name
+    wav = torch.randn(1, 1600, generator=torch.Generator().manual_seed(0)) * 0.3
+    codes = load_codec(str(tmp_path / "base")).encode(wav)
+    assert torch.equal(load_codec(str(tmp_path / "tuned")).encode(wav), codes)
+
+
+def test_a_frozen_encoder_needs_a_codec_to_start_from(
+    audio_dir: Path, tmp_path: Path, tiny_train_config: TrainConfig
+) -> None:
+    frozen = replace(tiny_train_config, freeze_encoder=True)
+    with pytest.raises(BandmateError, match="--init-from"):
+        train_codec(audio_dir, tmp_path / "out", frozen, progress=False)
+    assert not (tmp_path / "out").exists()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bandmate.codec.train import TrainConfig as CodecTrainConfig
 from bandmate.config import load_config
 from bandmate.tokens.config import TokenizeConfig
 from bandmate.train.config import TrainConfig
@@ -20,6 +21,9 @@ def test_config_loads(path: Path) -> None:
     if "bandmate tokenize" in first:
         assert f"--config configs/{path.name}" in first
         load_config(TokenizeConfig, path)
+    elif "bandmate codec train" in first:
+        assert f"--config configs/{path.name}" in first
+        load_config(CodecTrainConfig, path)
     else:
         assert first.startswith(f"# bandmate train configs/{path.name}")
         load_config(TrainConfig, path)
@@ -30,3 +34,4 @@ def test_thesis_config_is_the_published_run() -> None:
     assert (c.model.preset, c.batch_size, c.steps, c.model.dropout) == ("base", 32, 45000, 0.01)
     assert (c.data.input_length, c.data.target_length, c.data.layout) == (512, 3512, "flatten")
     assert c.optim.name == "adafactor"
+

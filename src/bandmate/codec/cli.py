@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--init-from",
         metavar="CODEC",
         help="start from this codec's weights (bandmate:default or a checkpoint directory): "
-        "fine-tuning on your own audio",
+        "fine-tuning on your own audio; with --set freeze_encoder=true only the decoder "
+        "trains, so every code (and every model trained on them) stays valid",
     )
     train.add_argument("--steps", type=int, help="optimizer steps in total (also extends a resume)")
     train.add_argument("--device", default=None, help="torch device (default: cuda if present)")

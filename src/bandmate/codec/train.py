@@ -15,6 +15,10 @@ as if the run had not stopped (same data order, same optimizer state). A resume 
 saved settings except those of RESUMABLE, which only schedule the steps still to come:
 e.g. `--steps 11000 --set vq_start_step=5000` on a plain-autoencoder run quantizes from
 step 5000 on (k-means first), the way to pre-train an autoencoder and then quantize it.
+
+`freeze_encoder` fine-tunes the decoder alone (with `init_from`): the encoder and the
+quantizer stay as they were, so every audio file keeps exactly its codes and models
+trained on this codec's tokens stay valid with the tuned decoder.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class TrainConfig:
     commitment_weight: float = 1.0  # VQ commitment loss
     gain_db: float = 6.0  # random gain of each crop within +-gain_db (level robustness)
     vq_start_step: int = 0  # steps as a plain autoencoder before k-means + quantization
+    freeze_encoder: bool = False  # train the decoder only: codes stay those of init_from
     kmeans_crops: int = 128  # crops whose latents initialize the codebooks
     kmeans_iters: int = 20  # Lloyd iterations of that k-means
     valid_crops: int = 16  # fixed validation crops (1 s each)
@@ -104,11 +109,14 @@ class Trainer:
         self.device = torch.device(device)
         torch.manual_seed(config.seed)
         self.model = CodecModel(config.model).to(self.device)
+        if config.freeze_encoder:
+            self.model.encoder.requires_grad_(False)
+            self.model.quantizer.requires_grad_(False)
         self.losses = MultiResolutionMelLoss(config.model.sample_rate_hz).to(self.device)
         self.stft_loss = MultiResolutionSTFTLoss().to(self.device)
         self.logfreq_loss = LogFrequencyLoss(config.model.sample_rate_hz).to(self.device)
         self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=config.learning_rate, betas=config.betas
+            self.trainable(), lr=config.learning_rate, betas=config.betas
         )
         self.train_pool = train
         self.rng = np.random.default_rng(config.seed)
@@ -118,6 +126,10 @@ class Trainer:
         self.valid_batch = torch.from_numpy(
             valid.crops(valid_rng, config.valid_crops, self._length(1.0))
         )
+
+    def trainable(self) -> list[torch.nn.Parameter]:
+        """The parameters the optimizer updates (all but a frozen encoder's and quantizer's)."""
+        return [p for p in self.model.parameters() if p.requires_grad]
 
     def _length(self, seconds: float) -> int:
         hop = self.config.model.hop_length
@@ -145,6 +157,10 @@ class Trainer:
         """One optimizer step on `batch` [B, S]. Returns slash-named metrics."""
         config = self.config
         self.model.train()
+        if config.freeze_encoder:
+            # eval mode: no BatchNorm statistics, codebook EMAs or dead-code restarts
+            self.model.encoder.eval()
+            self.model.quantizer.eval()
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(self.step, config)
         if self.step == config.vq_start_step:
@@ -166,7 +182,7 @@ class Trainer:
             metrics["loss/logfreq"] = logfreq.item()
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.trainable(), config.grad_clip)
         self.optimizer.step()
         self.step += 1
         return {
@@ -350,6 +366,10 @@ def train_codec(
         raise BandmateError(f"{out}: exists and holds no codec training state; pick a new --out")
     if saved is not None:
         config = resumed_config(out, *saved, config, changed)
+    elif config.freeze_encoder and init_from is None:
+        raise BandmateError(
+            f"{out}: freeze_encoder keeps the codes of a trained codec; name it with --init-from"
+        )
     start = load_model(init_from) if init_from is not None and saved is None else None
     if start is not None:
         # Codebooks come with the weights: no k-means, the quantizer runs from step 0.
