@@ -9,7 +9,7 @@ import torch
 from bandmate.codec import load_codec
 from bandmate.codec.checkpoint import load_model, save_codec
 from bandmate.codec.model import CodecConfig, CodecModel
-from bandmate.codec.neural import NeuralCodec
+from bandmate.codec.neural import NeuralCodec, shipped_checkpoint
 from bandmate.errors import BandmateError
 from bandmate.tokens.interfaces import AcousticCodec
 
@@ -107,3 +107,10 @@ def test_shipped_default_codec_loads_offline() -> None:
     codes = codec.encode(torch.zeros(1, 4800))
     assert codes.shape == (1, 4, 15)
     assert load_codec("bandmate:default").spec == "bandmate:default"
+
+
+def test_shipped_default_codec_fits_the_package_limit() -> None:
+    """Issue #5: the shipped checkpoint is at most 20 MB and comes with its model card."""
+    folder = shipped_checkpoint()
+    assert (folder / "model.safetensors").stat().st_size <= 20 * 1024**2
+    assert (folder / "MODEL_CARD.md").is_file()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from bandmate.codec.model import CodecConfig
 from bandmate.codec.train import TrainConfig as CodecTrainConfig
-from bandmate.config import load_config
+from bandmate.config import from_dict, load_config
 from bandmate.tokens.config import TokenizeConfig
 from bandmate.train.config import TrainConfig
 
@@ -35,3 +37,11 @@ def test_thesis_config_is_the_published_run() -> None:
     assert (c.data.input_length, c.data.target_length, c.data.layout) == (512, 3512, "flatten")
     assert c.optim.name == "adafactor"
 
+
+def test_codec_config_is_the_shipped_codecs_first_stage() -> None:
+    """configs/codec-stft.yaml trains the network the shipped codec was trained as."""
+    config = load_config(CodecTrainConfig, CONFIGS / "codec-stft.yaml")
+    shipped = Path(__file__).resolve().parents[2] / "src/bandmate/assets/codec/default"
+    model = json.loads((shipped / "config.json").read_text())["model"]
+    assert config.model == from_dict(CodecConfig, model, "config.json")
+    assert config.vq_start_step > config.steps  # a plain autoencoder first
