@@ -30,6 +30,7 @@ from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_simi
 from bandmate.evaluate.outcome import classify_audio
 from bandmate.evaluate.report import spectrogram_png, write_html, write_tables
 from bandmate.generate.accompanist import Accompanist, GenerateConfig
+from bandmate.generate.run import pick_candidate
 
 log = logging.getLogger(__name__)
 SYSTEMS = ("generated", "original", "shuffled")
@@ -55,17 +56,21 @@ def _spec_of(manifest: dict[str, Any], input_override: str = "") -> PairSpec:
 
 
 def clip_audio(acc: Accompanist, test: TestClip, config: GenerateConfig) -> dict[str, np.ndarray]:
-    """input / original / shuffled / generated, mono at the codec's rate, same length."""
+    """input / original / shuffled / generated, mono at the codec's rate, same length.
+
+    With `config.candidates` > 1 the generated one is the candidate `bandmate generate`
+    would keep (`pick_candidate`: scored against the input alone, never the original)."""
     rate, clip = acc.codec.sample_rate_hz, test.clip
     source, original = clip.at_rate(rate)
     shuffled = resample(test.shuffled, clip.sample_rate_hz, rate)
     generated, _, _ = acc.accompany(clip.input, clip.sample_rate_hz, config)
+    best = pick_candidate(generated, source, rate)[0] if len(generated) > 1 else 0
     n = source.size
     return {
         "input": source,
         "original": original[:n],
         "shuffled": shuffled[:n],
-        "generated": np.pad(generated[0][:n], (0, max(0, n - generated.shape[1]))),
+        "generated": np.pad(generated[best][:n], (0, max(0, n - generated.shape[1]))),
     }
 
 

@@ -42,6 +42,16 @@ def candidate_score(candidate: np.ndarray, source: np.ndarray, rate: int) -> dic
     return {"outcome": outcome, "chroma": chroma, "rhythm": rhythm, "score": score}
 
 
+def pick_candidate(
+    candidates: np.ndarray, source: np.ndarray, rate: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """The best of candidates [B, S] by `candidate_score` against the input source [S']
+    (all at `rate`; only the input is used, so a user gets the same pick). Returns the
+    index and every candidate's score."""
+    scores = [candidate_score(c[: source.size], source, rate) for c in candidates]
+    return int(np.argmax([s["score"] for s in scores])), scores
+
+
 def match_level(accompaniment: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Scale the accompaniment to the reference's RMS (unchanged if either is silent)."""
     target, current = rms_db(reference), rms_db(accompaniment)
@@ -84,8 +94,7 @@ def generate_one(
     candidates, timings, windows = accompanist.accompany(mono, rate, config)
     codec_rate = accompanist.codec.sample_rate_hz
     reference = resample(mono, rate, codec_rate)
-    scores = [candidate_score(c[: reference.size], reference, codec_rate) for c in candidates]
-    best = int(np.argmax([s["score"] for s in scores]))
+    best, scores = pick_candidate(candidates, reference, codec_rate)
     accompaniment = resample(candidates[best], codec_rate, rate)[: mono.size]
     accompaniment = np.pad(accompaniment, (0, mono.size - accompaniment.size))
     accompaniment = match_level(accompaniment, mono)
