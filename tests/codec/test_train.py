@@ -145,13 +145,13 @@ def test_fine_tuning_starts_from_a_checkpoint(
 ) -> None:
     train_codec(audio_dir, tmp_path / "base", tiny_train_config, progress=False)
     other_shape = replace(tiny_train_config, model=replace(tiny_train_config.model, channels=4))
-    tuned = replace(other_shape, steps=2, stft_weight=1.0, logfreq_weight=1.0)
+    tuned = replace(other_shape, steps=2, stft_weight=1.0, logfreq_weight=1.0, phase_weight=1.0)
     train_codec(audio_dir, tmp_path / "tuned", tuned, progress=False, init_from=tmp_path / "base")
     config = json.loads((tmp_path / "tuned/config.json").read_text())
     assert config["model"]["channels"] == tiny_train_config.model.channels  # the base's shape
     rows = (tmp_path / "tuned/train/curves.jsonl").read_text().splitlines()
     first = json.loads(rows[0])
-    assert "loss/stft" in first and "loss/logfreq" in first
+    assert "loss/stft" in first and "loss/logfreq" in first and "loss/phase" in first
     assert "vq/used_0" in first  # quantizer on from step 1
     base_books = load_file(str(tmp_path / "base/model.safetensors"))
     tuned_books = load_file(str(tmp_path / "tuned/model.safetensors"))

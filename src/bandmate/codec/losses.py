@@ -184,3 +184,49 @@ class LogFrequencyLoss(MultiResolutionSTFTLoss):
     def magnitudes(self, wav: torch.Tensor, n_fft: int) -> torch.Tensor:
         """wav [B, S] -> band magnitudes [B, bands, T]."""
         return getattr(self, f"filters_{n_fft}") @ super().magnitudes(wav, n_fft)
+
+
+def _phase_agreement(ref: torch.Tensor, est: torch.Tensor) -> torch.Tensor:
+    """cos(angle(est) - angle(ref)) of complex tensors, computed without wrapping."""
+    return (est * ref.conj()).real / (est.abs() * ref.abs()).clamp(min=1e-12)
+
+
+class PhaseDerivativeLoss(nn.Module):
+    """How far the reconstruction's phase *derivatives* are from the original's, at the
+    codec's own frame STFT (FFT 4 x hop, hop = the frame hop):
+
+    - instantaneous frequency: each bin's phase advance from one frame to the next;
+    - group delay: the phase step from one bin to the next within a frame.
+
+    Each term is 1 - cos(error), weighted by the original's magnitude so silence and
+    noise floor cost nothing; 0 means the same phase up to one global offset (which the
+    ear does not hear). Magnitude losses cannot see these: a codec can rebuild every
+    frame's magnitudes and still lose pitch, because two partials a few hertz apart
+    differ mostly in how their phase advances (the stft codec's magnitudes with the
+    true phase reach chroma 0.93, with its own phase 0.86).
+    """
+
+    def __init__(self, hop: int) -> None:
+        super().__init__()
+        self.hop = hop
+        self.n_fft = 4 * hop
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+        self.window: torch.Tensor
+
+    def spectrum(self, wav: torch.Tensor) -> torch.Tensor:
+        """wav [B, S] -> complex STFT [B, n_fft // 2 + 1, T]."""
+        return torch.stft(
+            wav, self.n_fft, self.hop, window=self.window, pad_mode="constant", return_complex=True
+        )
+
+    def forward(self, recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        ref, est = self.spectrum(target), self.spectrum(recon)
+        total = recon.new_zeros(())
+        for dim in (-1, -2):  # frames (instantaneous frequency), bins (group delay)
+            n = ref.shape[dim] - 1
+            step_ref = ref.narrow(dim, 1, n) * ref.narrow(dim, 0, n).conj()
+            step_est = est.narrow(dim, 1, n) * est.narrow(dim, 0, n).conj()
+            weight = step_ref.abs().sqrt()  # geometric mean of the two magnitudes
+            error = 1.0 - _phase_agreement(step_ref, step_est)
+            total = total + (weight * error).sum() / weight.sum().clamp(min=1e-7)
+        return total / 2

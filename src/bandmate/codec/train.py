@@ -48,6 +48,7 @@ from bandmate.codec.losses import (
     LogFrequencyLoss,
     MultiResolutionMelLoss,
     MultiResolutionSTFTLoss,
+    PhaseDerivativeLoss,
 )
 from bandmate.codec.model import CodecConfig, CodecModel
 from bandmate.config import from_dict, to_dict
@@ -77,6 +78,7 @@ class TrainConfig:
     mel_weight: float = 1.0  # multi-resolution log-mel loss
     stft_weight: float = 0.0  # linear-frequency log-STFT loss (FFT 4096 and 2048)
     logfreq_weight: float = 0.0  # log-frequency loss, 24 bands/octave (FFT 8192 and 4096)
+    phase_weight: float = 0.0  # phase-derivative loss at the codec's frame STFT
     l1_weight: float = 0.1  # time-domain L1 loss
     commitment_weight: float = 1.0  # VQ commitment loss
     gain_db: float = 6.0  # random gain of each crop within +-gain_db (level robustness)
@@ -115,6 +117,7 @@ class Trainer:
         self.losses = MultiResolutionMelLoss(config.model.sample_rate_hz).to(self.device)
         self.stft_loss = MultiResolutionSTFTLoss().to(self.device)
         self.logfreq_loss = LogFrequencyLoss(config.model.sample_rate_hz).to(self.device)
+        self.phase_loss = PhaseDerivativeLoss(config.model.hop_length).to(self.device)
         self.optimizer = torch.optim.Adam(
             self.trainable(), lr=config.learning_rate, betas=config.betas
         )
@@ -180,6 +183,10 @@ class Trainer:
             logfreq = self.logfreq_loss(recon, batch)
             total = total + config.logfreq_weight * logfreq
             metrics["loss/logfreq"] = logfreq.item()
+        if config.phase_weight > 0:
+            phase = self.phase_loss(recon, batch)
+            total = total + config.phase_weight * phase
+            metrics["loss/phase"] = phase.item()
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.trainable(), config.grad_clip)
@@ -208,6 +215,7 @@ class Trainer:
         return {
             "valid/mel": float(self.losses(recon, batch)),
             "valid/l1": float((recon - batch).abs().mean()),
+            "valid/phase": float(self.phase_loss(recon, batch)),
         }
 
 
