@@ -67,7 +67,7 @@ def test_shipped_demo_evaluates_each_shipped_model_and_the_chorales(
     monkeypatch.setattr(shipped, "assets_root", lambda: root)
     out = tmp_path / "demo"
     args = ["demo", "--out", str(out), "--set", "mode=shipped"]
-    for setting in ("eval_songs=3", "song_seconds=5", "eval_clips=2"):
+    for setting in ("eval_songs=3", "song_seconds=5", "eval_clips=2", "candidates=1"):
         args += ["--set", setting]
     assert main(args) == 0
     songs = json.loads((out / "report" / "bass-to-instrumental" / "metrics.json").read_text())
@@ -90,7 +90,12 @@ def test_shipped_demo_evaluates_each_shipped_model_and_the_chorales(
     save_file({**tensors, name: tensors[name] + 1}, weights)
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert printed.count("was made with other weights") == 2
+    assert printed.count("was made with other weights or settings") == 2
+    # Other generation settings: evaluated again too.
+    assert main([*args, "--set", "candidates=2"]) == 0
+    assert capsys.readouterr().out.count("was made with other weights or settings") == 2
+    metrics = json.loads((out / "report" / "bass-to-instrumental" / "metrics.json").read_text())
+    assert metrics["settings"]["generate"]["candidates"] == 2
 
 
 def test_shipped_demo_says_when_nothing_ships(tmp_path: Path, monkeypatch, capsys):

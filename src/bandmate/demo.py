@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bandmate.config import load_config, save_config
+from bandmate.config import load_config, save_config, to_dict
 from bandmate.data.clips import ClipConfig
 from bandmate.errors import BandmateError, ConfigError
 
@@ -68,6 +68,9 @@ class DemoConfig:
     # defaults: `--set train.steps=100` changes the steps and keeps the rest.
     train: dict[str, Any] = field(default_factory=dict)
     eval_clips: int = 12
+    # Accompaniments sampled per clip; the one `bandmate generate --candidates` would keep
+    # is evaluated (scored against the input alone). 1 = single tries, as the thesis judged.
+    candidates: int = 4
 
 
 def _stage(name: str, work: Callable[[], Any]) -> Any:
@@ -137,20 +140,27 @@ def evaluate_stage(
     reuse: bool = False,
 ) -> dict[str, Any]:
     """Evaluate `run` on every song of `root`; with `reuse`, an existing report stands
-    when it was made with the same weights (a shipped model changes only when the
-    package does)."""
+    when it was made with the same weights and settings (a shipped model changes only
+    when the package does)."""
     import json
 
     from bandmate.evaluate.run import EvaluateConfig, evaluate
+    from bandmate.generate.accompanist import GenerateConfig
 
-    stamp, digest = report / WEIGHTS_STAMP, weights_digest(run)
+    # split=all: no song of root was trained on
+    settings = EvaluateConfig(
+        clips=config.eval_clips,
+        split="all",
+        generate=GenerateConfig(candidates=config.candidates),
+        input=input_labels,
+    )
+    stamp = report / WEIGHTS_STAMP
+    digest = f"{weights_digest(run)} {json.dumps(to_dict(settings), sort_keys=True)}"
     if reuse and (report / "metrics.json").is_file():
         if stamp.is_file() and stamp.read_text().strip() == digest:
             print(f"   reusing {report}")
             return dict(json.loads((report / "metrics.json").read_text()))
-        print(f"   {report} was made with other weights: evaluating again")
-    # split=all: no song of root was trained on
-    settings = EvaluateConfig(clips=config.eval_clips, split="all", input=input_labels)
+        print(f"   {report} was made with other weights or settings: evaluating again")
     metrics = evaluate(run, root, report, settings, "cpu")
     stamp.write_text(digest + "\n")
     return metrics
