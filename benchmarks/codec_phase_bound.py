@@ -10,7 +10,15 @@ clips of codec_quality.py resynthesized through the "stft" codec's own frame STF
 If a trained codec's chroma falls far below `random`, its magnitudes lose the pitch
 (the codes or the decoder), not its phase.
 
+With --codec SPEC (an "stft" codec) it also swaps the two halves between the codec's
+reconstruction and the truth, to say which half loses the pitch:
+
+    codec                   the codec's own reconstruction
+    codec_mag+true_phase    the codec's decoded magnitudes with the original phase
+    true_mag+codec_phase    the original magnitudes with the codec's decoded phase
+
     PYTHONPATH=src python benchmarks/codec_phase_bound.py --data HELDOUT_DIR [--clips 32]
+        [--codec bandmate:default]
 
 Prints one JSON object (metric means per phase). Same clips and metrics as
 codec_quality.py for the same --clips/--clip-seconds/--seed.
@@ -30,6 +38,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from codec_quality import metrics, pick_clips
 
+from bandmate.codec.neural import NeuralCodec, load_codec
 from bandmate.codec.vocos import FrameISTFT, FrameSTFT
 
 HOP = 320
@@ -51,12 +60,31 @@ def resynthesize(wav: np.ndarray, mode: str, rng: torch.Generator) -> np.ndarray
     return FrameISTFT(HOP)(torch.polar(magnitude, phase))[0].numpy()
 
 
+def swapped(wav: np.ndarray, codec: NeuralCodec) -> dict[str, np.ndarray]:
+    """wav [S] -> the `codec*` variants above, each [S - S % hop]."""
+    model = codec.model.float()
+    n = len(wav) - len(wav) % HOP
+    x = torch.from_numpy(wav[:n]).float()[None]
+    with torch.inference_mode():
+        log_mag, angles = model.decoder.predict(model.quantizer.decode(codec.encode(x)))
+        magnitude, phase = torch.exp(log_mag.clamp(max=8.0)), model.decoder.phase(angles)
+        true = FrameSTFT(HOP)(x[:, None])
+        istft = FrameISTFT(HOP)
+        pairs = {
+            "codec": (magnitude, phase),
+            "codec_mag+true_phase": (magnitude, true.angle()),
+            "true_mag+codec_phase": (true.abs(), phase),
+        }
+        return {k: istft(torch.polar(m, p))[0].numpy() for k, (m, p) in pairs.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="held-out dataset root or audio folder")
     parser.add_argument("--clips", type=int, default=32, help="number of clips")
     parser.add_argument("--clip-seconds", type=float, default=5.0, help="clip length")
     parser.add_argument("--seed", type=int, default=0, help="clip selection seed")
+    parser.add_argument("--codec", help="an stft codec to take apart (e.g. bandmate:default)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     clips = pick_clips(Path(args.data), args.clips, args.clip_seconds, args.seed)
@@ -68,6 +96,14 @@ def main() -> int:
             out = resynthesize(wav, mode, rng)
             rows.append(metrics(wav[: len(out)], out))
         result[mode] = {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}
+    if args.codec:
+        codec = load_codec(args.codec)
+        by_variant: dict[str, list[dict[str, float]]] = {}
+        for _, wav in clips:
+            for name, out in swapped(wav, codec).items():
+                by_variant.setdefault(name, []).append(metrics(wav[: len(out)], out))
+        for name, rows in by_variant.items():
+            result[name] = {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}
     print(json.dumps(result, indent=2))
     return 0
 

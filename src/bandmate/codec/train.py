@@ -310,7 +310,7 @@ def plot_curves(curves: list[dict[str, float]], path: Path) -> None:
         log.info("matplotlib not installed: no curves.png")
         return
     fig, ax = plt.subplots(figsize=(7, 4))
-    for key in ("loss/mel", "valid/mel", "loss/l1", "vq/commitment"):
+    for key in ("loss/mel", "valid/mel", "loss/phase", "valid/phase", "loss/l1", "vq/commitment"):
         points = [(row["step"], row[key]) for row in curves if key in row]
         if points:
             ax.plot(*zip(*points, strict=True), label=key)
