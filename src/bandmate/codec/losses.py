@@ -1,5 +1,5 @@
 """Reconstruction losses: time-domain L1, multi-resolution log-mel, linear-frequency
-and log-frequency spectral distances.
+and log-frequency spectral distances, and phase derivatives at the codec's frame STFT.
 
 Written with torch.stft and hand-built filterbanks so the package needs neither
 torchaudio nor librosa.

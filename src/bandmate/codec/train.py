@@ -1,6 +1,6 @@
 """Training of the codec: reconstruction losses (time-domain L1 + multi-resolution
-log-mel, optionally linear- and log-frequency spectral terms) plus the VQ commitment
-loss; codebooks start from k-means and follow EMAs.
+log-mel, optionally linear- and log-frequency spectral and phase-derivative terms) plus
+the VQ commitment loss; codebooks start from k-means and follow EMAs.
 
 The output directory is a loadable checkpoint at every save (config.json +
 model.safetensors) and also holds what resuming needs:
