@@ -62,7 +62,7 @@ def resynthesize(wav: np.ndarray, mode: str, rng: torch.Generator) -> np.ndarray
 
 def swapped(wav: np.ndarray, codec: NeuralCodec) -> dict[str, np.ndarray]:
     """wav [S] -> the `codec*` variants above, each [S - S % hop]."""
-    model = codec.model.float()
+    model = codec.model
     n = len(wav) - len(wav) % HOP
     x = torch.from_numpy(wav[:n]).float()[None]
     with torch.inference_mode():

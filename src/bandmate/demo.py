@@ -49,7 +49,7 @@ HELD_OUT_SOURCES = (("band", 0.8), ("folk", 0.2))
 # instruments training never used as a bass input. Drum models have no chorale input.
 OOD_INPUT = "tuba,bassoon"
 OOD_PRESETS = ("bass-to-instrumental",)
-WEIGHTS_STAMP = "weights.sha256"  # in each report: the weights it was made with
+WEIGHTS_STAMP = "weights.sha256"  # in each report: the weights and settings it was made with
 
 
 @dataclass(frozen=True)
