@@ -143,3 +143,35 @@ def test_unknown_dataset_or_root():
         scan_dataset("nope", ".")
     with pytest.raises(BandmateError, match="not found"):
         scan_dataset("musdb", "/nonexistent/root")
+
+
+def _slakh_track(track: Path) -> None:
+    shutil.copytree(SLAKH_TRACK, track)
+
+
+def _musdb_track(track: Path) -> None:
+    track.mkdir(parents=True)
+    for name in ("drums", "bass", "other", "vocals"):
+        sf.write(track / f"{name}.wav", tone(1.0, 8000, 100.0), 8000)
+
+
+def _moisesdb_track(track: Path) -> None:
+    (track / "bass").mkdir(parents=True)
+    sf.write(track / "bass" / "b1.wav", tone(1.0, 8000, 60.0), 8000)
+    stem = {"stemName": "bass", "id": "b", "tracks": [{"id": "b1", "trackType": "bass guitar"}]}
+    (track / "data.json").write_text(json.dumps({"stems": [stem]}))
+
+
+@pytest.mark.parametrize(
+    ("dataset", "make_track"),
+    [("slakh", _slakh_track), ("musdb", _musdb_track), ("moisesdb", _moisesdb_track)],
+)
+def test_loaders_follow_symlinked_folders(dataset: str, make_track, tmp_path: Path):
+    # a training root that links into the real data set, with a link back up the tree
+    make_track(tmp_path / "store" / "Track1")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "linked").symlink_to(tmp_path / "store", target_is_directory=True)
+    (tmp_path / "store" / "up").symlink_to(root, target_is_directory=True)
+    songs, skipped = scan_dataset(dataset, root)
+    assert [s.song_id for s in songs] == ["Track1"] and skipped == []

@@ -7,15 +7,14 @@ Letters: B batch, S samples.
 from __future__ import annotations
 
 import logging
-import os
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bandmate.data.audio import load_mono
+from bandmate.data.files import walk_files
 from bandmate.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -29,26 +28,10 @@ def find_audio_files(root: str | Path) -> list[Path]:
     folder = Path(root)
     if not folder.is_dir():
         raise DataError(folder, "audio folder not found")
-    files = sorted(p for p in _walk(folder) if p.suffix.lower() in AUDIO_SUFFIXES)
+    files = sorted(p for p in walk_files(folder) if p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
         raise DataError(folder, f"no audio files ({', '.join(AUDIO_SUFFIXES)}) found")
     return files
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    """Every file under `folder`, through symlinked folders too (a training set is often
-    a folder of links into larger data sets), each real folder once (no link cycles)."""
-    seen: set[str] = set()
-    for directory, subdirs, names in os.walk(folder, followlinks=True):
-        real = os.path.realpath(directory)
-        if real in seen:
-            subdirs.clear()
-            continue
-        seen.add(real)
-        for name in names:
-            path = Path(directory, name)
-            if path.is_file():
-                yield path
 
 
 def is_validation(path: Path, share: float) -> bool:

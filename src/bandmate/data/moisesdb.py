@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bandmate.data.files import files_named
 from bandmate.data.songs import Skipped, Song, Stem
 from bandmate.errors import DataError
 
@@ -71,7 +72,7 @@ def scan_moisesdb(root: str | Path) -> tuple[list[Song], list[Skipped]]:
     """All tracks under `root` (with or without a provider folder level)."""
     songs: list[Song] = []
     skipped: list[Skipped] = []
-    for path in sorted(Path(root).rglob("data.json")):
+    for path in files_named(root, ["data.json"]):
         try:
             songs.append(read_track(path.parent))
         except DataError as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bandmate.data.files import files_named
 from bandmate.data.songs import Skipped, Song, Stem
 
 STEM_LABELS = {
@@ -23,13 +24,8 @@ def scan_musdb(root: str | Path) -> tuple[list[Song], list[Skipped]]:
     """Every track folder holding `mixture.wav` or any of the four stems."""
     songs: list[Song] = []
     skipped: list[Skipped] = []
-    folders = sorted(
-        {
-            p.parent
-            for name in (MIXTURE, *(f"{s}.wav" for s in STEM_LABELS))
-            for p in Path(root).rglob(name)
-        }
-    )
+    names = (MIXTURE, *(f"{s}.wav" for s in STEM_LABELS))
+    folders = sorted({p.parent for p in files_named(root, names)})
     for folder in folders:
         missing = [f"{s}.wav" for s in STEM_LABELS if not (folder / f"{s}.wav").is_file()]
         if missing:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bandmate.data.files import files_named
 from bandmate.data.roles import gm_label
 from bandmate.data.songs import Skipped, Song, Stem
 from bandmate.errors import DataError
@@ -63,7 +64,7 @@ def scan_slakh(root: str | Path) -> tuple[list[Song], list[Skipped]]:
     """All Slakh tracks under `root` (any depth: split folders or a flat BabySlakh)."""
     songs: list[Song] = []
     skipped: list[Skipped] = []
-    for meta in sorted(Path(root).rglob("metadata.yaml")):
+    for meta in files_named(root, ["metadata.yaml"]):
         try:
             songs.append(read_track(meta.parent))
         except DataError as error:
