@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +164,7 @@ def evaluate(
     """Run the evaluation and write the report. Returns the metrics."""
     out = Path(out)
     acc = Accompanist.from_checkpoint(checkpoint, device)
+    config = replace(config, generate=acc.settings(config.generate))  # reported as used
     manifest = acc.manifest
     dataset = config.dataset or manifest.get("dataset") or "medleydb"
     pairs = test_pairs(dataset, data, _spec_of(manifest, config.input), config.split)

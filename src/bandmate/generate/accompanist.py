@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ class Accompanist:
         device: torch.device,
         source: str = "",
         manifest: dict[str, Any] | None = None,
+        guidance: float = 0.0,
     ) -> None:
         if (codec.num_codebooks, codec.codebook_size) != (
             layout.num_codebooks,
@@ -74,6 +75,7 @@ class Accompanist:
         self.model, self.layout, self.semantic, self.codec = model, layout, semantic, codec
         self.device, self.source = device, source
         self.manifest = manifest or {}  # the token set's manifest (preset, dataset, specs)
+        self.guidance = guidance  # the checkpoint's own guidance weight (model.json meta)
 
     @classmethod
     def from_checkpoint(cls, directory: str | Path, device: str = "auto") -> Accompanist:
@@ -92,7 +94,12 @@ class Accompanist:
         state = Path(meta["tokenizer_dir"]) / manifest.get("semantic", {}).get("state", "")
         semantic = load_semantic(state if state.is_dir() else state.parent)
         codec = load_codec(codec_spec)
-        return cls(model, layout, semantic, codec, torch_device, str(directory), manifest)
+        guidance = float(meta.get("guidance", 0.0))
+        return cls(model, layout, semantic, codec, torch_device, str(directory), manifest, guidance)
+
+    def settings(self, config: GenerateConfig) -> GenerateConfig:
+        """`config` with this checkpoint's guidance where the config leaves it open."""
+        return replace(config, sampling=config.sampling.with_default_guidance(self.guidance))
 
     @property
     def clip_seconds(self) -> float:
@@ -136,7 +143,7 @@ class Accompanist:
     ) -> tuple[np.ndarray, Timings, int]:
         """Accompaniment candidates for one mono input (see `_accompany`)."""
         with cpu_threads(self.decode_threads()):
-            return self._accompany(wav, sample_rate_hz, config)
+            return self._accompany(wav, sample_rate_hz, self.settings(config))
 
     def _accompany(
         self, wav: np.ndarray, sample_rate_hz: int, config: GenerateConfig

@@ -49,8 +49,9 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--guidance",
         type=float,
-        default=0.0,
-        help="classifier-free guidance weight (0 = off; the model must have been trained "
+        default=None,
+        help="classifier-free guidance weight (0 = off; default: the checkpoint's own, "
+        "set by `bandmate export --guidance`, else 0; the model must have been trained "
         "with augment.input_dropout)",
     )
 

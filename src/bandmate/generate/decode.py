@@ -41,7 +41,8 @@ def generate_targets(
         model: the T5 (eval mode).
         layout: its token layout.
         encoder_ids: [B, L_in] encoder ids (`layout.encoder_tokens`).
-        sampling: temperature / top-k / top-p.
+        sampling: temperature / top-k / top-p / guidance (None counts as 0 here: the
+            checkpoint's own weight is the Accompanist's to fill in).
         generator: random stream on the model's device.
         forced: optional [B, *target_shape] ids, FREE where the model samples.
     Returns:
@@ -50,7 +51,8 @@ def generate_targets(
     batch, device = encoder_ids.shape[0], encoder_ids.device
     steps = layout.target_steps
     frames = torch.from_numpy(layout.input_frames())
-    guided = sampling.guidance > 0
+    guidance = sampling.guidance or 0.0
+    guided = guidance > 0
     if guided:  # one cache for the batch and its null-input twin
         null = torch.from_numpy(layout.null_input()).to(device).expand_as(encoder_ids)
         encoder_ids = torch.cat([encoder_ids, null])
@@ -61,7 +63,7 @@ def generate_targets(
         (batch, *layout.target_shape[:-1], 1), PAD_ID, dtype=torch.long, device=device
     )  # decoder start
     for t in range(steps):
-        logits = next_logits(model, token, cache, sampling.guidance if guided else 0.0)
+        logits = next_logits(model, token, cache, guidance)
         ids = sample(logits, masks[t], sampling, generator)
         if forced is not None:
             ids = torch.where(forced[..., t] != FREE, forced[..., t], ids)

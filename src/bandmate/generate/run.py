@@ -89,6 +89,7 @@ def generate_one(
 ) -> dict[str, Any]:
     """Generate for one file; outputs appear in `out_dir` only when all are complete."""
     started = time.perf_counter()
+    config = accompanist.settings(config)  # the report names the guidance actually used
     wav, rate = load_input(path)  # [C, S]
     mono = to_mono(wav)
     candidates, timings, windows = accompanist.accompany(mono, rate, config)

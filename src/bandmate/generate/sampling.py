@@ -5,7 +5,7 @@ Letters: B batch, S streams, V vocabulary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
@@ -17,13 +17,18 @@ class SamplingConfig:
     top_k: int = 250  # keep the k most likely ids (0 = all); MusicGen's default
     top_p: float = 0.0  # keep the smallest set with this much mass (0 = off)
     # classifier-free guidance: logits + g * (logits - logits given the null input);
-    # 0 = off. Needs a model trained with augment.input_dropout.
-    guidance: float = 0.0
+    # 0 = off, None = the checkpoint's own weight (`bandmate export --guidance`), else 0.
+    # Needs a model trained with augment.input_dropout.
+    guidance: float | None = None
 
     def __post_init__(self) -> None:
-        bad = self.temperature < 0 or self.top_k < 0 or self.guidance < 0
+        bad = self.temperature < 0 or self.top_k < 0 or (self.guidance or 0.0) < 0
         if bad or not 0.0 <= self.top_p <= 1.0:
             raise ValueError(f"invalid sampling settings: {self}")
+
+    def with_default_guidance(self, guidance: float) -> SamplingConfig:
+        """These settings with `guidance` filled in where none was chosen."""
+        return self if self.guidance is not None else replace(self, guidance=guidance)
 
 
 def constrain(logits: Tensor, valid: Tensor) -> Tensor:

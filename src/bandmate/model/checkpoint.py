@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 from safetensors.torch import load_file, save_file
 
 from bandmate.errors import DataError
@@ -148,16 +149,23 @@ def load_checkpoint(
 INFERENCE_FILES = (WEIGHTS, MODEL_JSON, MANIFEST, "config.yaml")
 
 
-def export_checkpoint(source: str | Path, out: str | Path, half: bool = False) -> Path:
+def export_checkpoint(
+    source: str | Path, out: str | Path, half: bool = False, guidance: float | None = None
+) -> Path:
     """Copy a checkpoint's inference files (or those of a run's best checkpoint) into
     `out`, leaving optimizer and RNG state behind; `out` is replaced as a whole.
     `half` stores float32 weights as float16 (half the size; loading turns them back).
+    `guidance` records the classifier-free guidance weight that generation uses when
+    none is asked for (model.json meta `guidance`); the source must have been trained
+    with input dropout (its config.yaml `augment.input_dropout` > 0).
 
     Returns:
         the checkpoint directory that was exported.
     """
     source, out = resolve_checkpoint(source), Path(out)
-    read_model_json(source)  # fails with one line on a non-checkpoint
+    info = read_model_json(source)  # fails with one line on a non-checkpoint
+    if guidance is not None:
+        _check_guidance(source, guidance)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as tmp:
         staging = Path(tmp) / "export"
@@ -165,6 +173,9 @@ def export_checkpoint(source: str | Path, out: str | Path, half: bool = False) -
         for name in INFERENCE_FILES:
             if (source / name).is_file() and not (half and name == WEIGHTS):
                 shutil.copy2(source / name, staging / name)
+        if guidance is not None:
+            info["meta"] = {**info.get("meta", {}), "guidance": guidance}
+            (staging / MODEL_JSON).write_text(json.dumps(info, indent=2) + "\n")
         if half:
             state = load_file(str(source / WEIGHTS))
             state = {k: v.half() if v.dtype == torch.float32 else v for k, v in state.items()}
@@ -173,3 +184,16 @@ def export_checkpoint(source: str | Path, out: str | Path, half: bool = False) -
             shutil.copytree(source / TOKENIZER_DIR, staging / TOKENIZER_DIR)
         replace_dir(staging, out)
     return source
+
+
+def _check_guidance(source: Path, guidance: float) -> None:
+    """Guidance needs a model that has learned the null input; refuse it otherwise."""
+    if guidance < 0:
+        raise DataError(source, f"guidance must be >= 0, got {guidance:g}")
+    config_path = source / "config.yaml"
+    if guidance > 0 and config_path.is_file():
+        augment = (yaml.safe_load(config_path.read_text()) or {}).get("augment") or {}
+        if not augment.get("input_dropout"):
+            raise DataError(
+                config_path, "trained without augment.input_dropout: guidance has no null input"
+            )

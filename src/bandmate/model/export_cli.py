@@ -11,11 +11,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--half", action="store_true", help="store the weights as float16 (half the size)"
     )
+    parser.add_argument(
+        "--guidance",
+        type=float,
+        help="classifier-free guidance weight that generate/evaluate use by default "
+        "(the model must have been trained with augment.input_dropout)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from bandmate.model.checkpoint import export_checkpoint
 
-    source = export_checkpoint(args.checkpoint, args.out, args.half)
+    source = export_checkpoint(args.checkpoint, args.out, args.half, args.guidance)
     print(f"exported {source} -> {args.out}")
     return 0
