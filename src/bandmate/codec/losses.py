@@ -202,8 +202,9 @@ class PhaseDerivativeLoss(nn.Module):
     noise floor cost nothing; 0 means the same phase up to one global offset (which the
     ear does not hear). Magnitude losses cannot see these: a codec can rebuild every
     frame's magnitudes and still lose pitch, because two partials a few hertz apart
-    differ mostly in how their phase advances (the stft codec's magnitudes with the
-    true phase reach chroma 0.93, with its own phase 0.86).
+    differ mostly in how their phase advances (the stft codec before this loss: its
+    magnitudes with the true phase reached chroma 0.93, with its own phase 0.86; tuned
+    with this loss it reaches 0.91, codec model card).
     """
 
     def __init__(self, hop: int) -> None:
