@@ -82,6 +82,62 @@ def drone(seed: int, seconds: float = 10.0, rate: int = RATE) -> np.ndarray:
     return chord.astype(np.float32)
 
 
+def drone_changing(seed: int, seconds: float = 10.0, rate: int = RATE) -> np.ndarray:
+    """The drone, whose held chord changes once halfway: still no notes that start."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(seconds * rate)) / rate
+    first = sum(np.sin(2 * np.pi * f * t) for f in (130.8, 164.8, 196.0))
+    second = sum(np.sin(2 * np.pi * f * t) for f in (174.6, 220.0, 261.6))
+    chord = np.where(t < seconds / 2, first, second) * 0.1
+    for at in rng.integers(0, t.size - 10, 3):
+        chord[at : at + 3] += 0.5
+    return chord.astype(np.float32)
+
+
+def chords(seed: int, seconds: float = 10.0, bpm: float = 80.0, rate: int = RATE) -> np.ndarray:
+    """Three-voice chords, one per beat, each voice a soft-attack harmonic tone: a
+    chorale's upper parts, whose single strongest pitch class holds only a third."""
+    rng = np.random.default_rng(seed)
+    triads = [(0, 4, 7), (5, 9, 12), (7, 11, 14), (9, 12, 16), (2, 5, 9)]
+    beat = 60.0 / bpm
+    t = np.arange(round(beat * rate)) / rate
+    envelope = np.minimum(t / 0.04, 1.0) * np.exp(-0.8 * t)
+    out = np.zeros(round(seconds * rate), dtype=np.float32)
+    for i in range(int(seconds / beat)):
+        root = 261.6 * 2 ** (int(rng.integers(-2, 3)) / 12)
+        triad = triads[int(rng.integers(len(triads)))]
+        chord = sum(
+            np.sin(2 * np.pi * root * 2 ** (step / 12) * k * t) / k
+            for step in triad
+            for k in (1, 2, 3)
+        )
+        start = round(i * beat * rate)
+        end = min(start + t.size, out.size)
+        out[start:end] += (0.1 * chord * envelope)[: end - start].astype(np.float32)
+    return out
+
+
+def bass_line(seed: int, seconds: float = 10.0, bpm: float = 100.0, rate: int = RATE) -> np.ndarray:
+    """A low bass line (E1-E2) in an uneven rhythm of eighths, quarters and dotted
+    quarters, repeating a root for a bar before it moves: too irregular to pass as a
+    periodic rhythm, so only its pitch content makes it music."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    out = np.zeros(round(seconds * rate), dtype=np.float32)
+    at, bar = 0.0, -1
+    while at < seconds:
+        if int(at / (4 * beat)) != bar:
+            bar = int(at / (4 * beat))
+            root = 41.2 * 2 ** (int(rng.choice([0, 3, 5, 7, 10, 12])) / 12)
+        length = beat * float(rng.choice([0.5, 1.0, 1.5]))
+        tone = note(root, length * 0.9, rate, amp=0.5)
+        start = round(at * rate)
+        end = min(start + tone.size, out.size)
+        out[start:end] += tone[: end - start]
+        at += length
+    return out
+
+
 def near_zero(seed: int, seconds: float = 10.0, rate: int = RATE) -> np.ndarray:
     return (1e-4 * np.random.default_rng(seed).standard_normal(round(seconds * rate))).astype(
         np.float32

@@ -14,10 +14,13 @@ from tests.evaluate.signals import RATE
     [
         (signals.melody, "music"),
         (signals.drums, "music"),
+        (signals.chords, "music"),
+        (signals.bass_line, "music"),
         (signals.white_noise, "noise"),
         (signals.pink_noise, "noise"),
         (signals.noise_texture, "noise"),
         (signals.drone, "noise"),
+        (signals.drone_changing, "noise"),
         (signals.near_zero, "silence"),
     ],
 )

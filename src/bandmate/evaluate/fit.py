@@ -35,8 +35,8 @@ def _prepare(wav: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     return resample(np.asarray(wav, dtype=np.float32), sample_rate_hz, ANALYSIS_RATE_HZ)
 
 
-def _chroma(wav: np.ndarray) -> np.ndarray:
-    """CQT chroma [12, F] at A440."""
+def cqt_chroma(wav: np.ndarray) -> np.ndarray:
+    """CQT chroma [12, F] at A440 of a mono clip [S] at ANALYSIS_RATE_HZ (hop HOP)."""
     with warnings.catch_warnings():
         # The CQT's lowest octaves are computed on a signal decimated to a few hundred
         # samples, for which librosa warns that its FFT is longer than the input. Expected.
@@ -46,7 +46,7 @@ def _chroma(wav: np.ndarray) -> np.ndarray:
 
 def chroma_similarity(a: np.ndarray, b: np.ndarray, sample_rate_hz: int) -> float:
     """Mean cosine between time-aligned chroma frames of two mono clips [S] (0 if none)."""
-    ca, cb = (_chroma(_prepare(x, sample_rate_hz)) for x in (a, b))
+    ca, cb = (cqt_chroma(_prepare(x, sample_rate_hz)) for x in (a, b))
     ra, rb = (librosa.feature.rms(y=_prepare(x, sample_rate_hz), hop_length=HOP)[0] for x in (a, b))
     ca, cb = _align(ca, cb)
     ra, rb = _align(ra, rb)
