@@ -15,13 +15,13 @@ accompaniments and synthetic note sequences/drum patterns are music, white/pink 
 noise textures, drones (held chords with a few clicks, also when the chord changes once)
 and decodes of random tokens are noise, near-zero signals are silence.
 
-Chroma is a constant-Q transform's: an STFT's bins are too wide to tell a bass line's
-notes apart (10.8 Hz at 2048 points, while E1 and F1 are 2.4 Hz apart), and a frame
-counts as tonal when its three strongest pitch classes hold most of its energy, so
-that chords count as well as single notes. With an STFT's chroma and the single
-strongest pitch class, no frame of the songs' own bass lines and few of the chorales'
-three-voice parts were tonal: real bass lines passed only when their rhythm was
-periodic enough, and a third of the chorales' true parts were called noise.
+A frame is tonal when one pitch class dominates an STFT's chroma, or when three hold
+most of a constant-Q transform's. The STFT alone cannot tell a bass line's notes apart
+(10.8 Hz bins at 2048 points, while E1 and F1 are 2.4 Hz apart), and a chord spreads
+its energy over three pitch classes: with it alone, no frame of the songs' own bass
+lines and few of the chorales' three-voice parts were tonal, so real bass lines passed
+only when their rhythm was periodic enough, and a sixth of training chorales' true
+parts were called noise.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from bandmate.evaluate.fit import ANALYSIS_RATE_HZ, HOP, cqt_chroma
 Outcome = Literal["music", "silence", "noise"]
 
 SILENCE_DB = -50.0  # whole-clip RMS below this is silence
-TONAL_TOP3 = 0.60  # share of a frame's chroma in its top 3 pitch classes (flat noise ~0.3)
+TONAL_PEAK = 0.40  # STFT chroma frame's max share above this is tonal (flat noise ~0.12)
+TONAL_TOP3 = 0.60  # CQT chroma frame's share in its top 3 pitch classes (flat noise ~0.3)
 MIN_TONAL_SHARE = 0.35  # share of active frames that must be tonal for melodic music
 MIN_PITCH_CHANGES_PER_S = 0.25  # dominant pitch-class changes per second (a drone has 0)
 MIN_ONSETS_PER_S = 1.0  # note starts per second for melodic music (a few clicks are fewer)
@@ -74,14 +75,19 @@ def _periodicity(envelope: np.ndarray, frame_rate_hz: float) -> float:
 
 
 def _pitch_features(wav: np.ndarray, active: np.ndarray, seconds: float) -> tuple[float, float]:
-    chroma = cqt_chroma(wav)  # [12, frames], the fit metric's: same rate and hop
-    n = min(chroma.shape[1], active.size)
-    chroma, active = chroma[:, :n], active[:n]
-    top3 = np.sort(chroma, axis=0)[-3:].sum(axis=0)
-    share = top3 / np.maximum(chroma.sum(axis=0), 1e-9)
-    tonal = (share > TONAL_TOP3) & active
+    # Two views of pitch; a frame is tonal in either. The STFT's (tuning=0: A440, as
+    # estimating it fails on noise) sees one clear note in the middle and upper
+    # registers; the CQT's (the fit metric's, same rate and hop) also resolves bass
+    # notes, and its top three pitch classes hold a chord.
+    stft = librosa.feature.chroma_stft(y=wav, sr=ANALYSIS_RATE_HZ, hop_length=HOP, tuning=0.0)
+    cqt = cqt_chroma(wav)  # [12, frames]
+    n = min(stft.shape[1], cqt.shape[1], active.size)
+    stft, cqt, active = stft[:, :n], cqt[:, :n], active[:n]
+    one_note = stft.max(axis=0) / np.maximum(stft.sum(axis=0), 1e-9) > TONAL_PEAK
+    few_notes = np.sort(cqt, axis=0)[-3:].sum(axis=0) / np.maximum(cqt.sum(axis=0), 1e-9)
+    tonal = (one_note | (few_notes > TONAL_TOP3)) & active
     tonal_share = float(tonal.sum() / max(active.sum(), 1))
-    dominant = chroma.argmax(axis=0)[tonal]
+    dominant = np.where(one_note, stft.argmax(axis=0), cqt.argmax(axis=0))[tonal]
     # Smooth over single-frame flicker: a change counts when it holds for 3 frames.
     runs = [
         int(d)
