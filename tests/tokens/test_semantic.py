@@ -27,6 +27,29 @@ def test_spectral_chroma_follows_pitch():
     assert chroma.argmax(dim=1).tolist() == [9, 4]
 
 
+@pytest.mark.parametrize(("freq", "pitch_class"), [(41.2, 4), (55.0, 9), (65.4, 0), (73.4, 2)])
+def test_spectral_chroma_at_4096_points_resolves_bass_notes(freq, pitch_class):
+    """E1, A1, C2, D2 as pure tones: 1024-point bins (15.6 Hz) name the wrong pitch class."""
+    wav = torch.from_numpy(tone(1.0, 16_000, freq))[None]
+
+    def named(features: SpectralFeatures) -> int:
+        return int(features(wav)[0, 10:40, -12:].mean(dim=0).argmax())
+
+    assert named(SpectralFeatures(chroma_fft=4096)) == pitch_class
+    assert named(SpectralFeatures()) != pitch_class
+
+
+def test_spectral_settings_round_trip_and_old_states_keep_defaults():
+    features = SpectralFeatures(n_mfcc=8, chroma_fft=4096)
+    assert features(0.1 * torch.randn(1, 16_000)).shape == (1, 50, 20)
+    rebuilt = build_features(features.describe())
+    assert (rebuilt.n_mfcc, rebuilt.chroma_fft, rebuilt.dim) == (8, 4096, 20)
+    old = build_features({"kind": "spectral", "n_fft": 1024, "n_mels": 64, "dim": 32})
+    assert (old.n_mfcc, old.chroma_fft, old.dim) == (20, 1024, 32)
+    with pytest.raises(BandmateError, match="chroma_fft 3000"):
+        SpectralFeatures(chroma_fft=3000)
+
+
 def test_w2v_bert_layer_7_gives_500_frames_for_10_s():
     features = W2vBertFeatures(tiny_w2v_bert(), SeamlessM4TFeatureExtractor(), 7, "tiny")
     out = features(0.1 * torch.randn(2, 160_000))

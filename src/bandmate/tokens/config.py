@@ -12,6 +12,8 @@ class SemanticConfig:
     kind: str = "spectral"  # spectral (MFCC + chroma, offline) | w2v-bert (thesis)
     model: str = "facebook/w2v-bert-2.0"  # w2v-bert only: hub id or local directory
     layer: int = 7  # w2v-bert only: hidden layer clustered (thesis: 7)
+    n_mfcc: int = 20  # spectral only: MFCCs per frame (fewer weigh pitch more)
+    chroma_fft: int = 1024  # spectral only: chroma's STFT size (4096 resolves bass notes)
     num_clusters: int = 1024  # K: semantic vocabulary size
     fit_max_clips: int = 2000  # at most this many train-split input clips fit k-means
 

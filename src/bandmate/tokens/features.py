@@ -3,7 +3,8 @@
 Two extractors share one shape contract, wav [B, S] at 16 kHz -> [B, F, D] with
 F = S // 320 (10 s -> 500 frames; frame j describes samples [320 j, 320 j + 320)):
 
-- `SpectralFeatures` (offline, no download): 20 MFCCs + 12 chroma bins per frame.
+- `SpectralFeatures` (offline, no download): MFCCs (20 by default) + 12 chroma bins per
+  frame.
 - `W2vBertFeatures`: w2v-BERT 2.0 hidden states of one layer (7 in the thesis), 1024-dim.
 
 Letters: B batch, S samples, F frames, D feature dimension.
@@ -45,41 +46,73 @@ class SpectralFeatures:
     """MFCC (timbre, level) + chroma (pitch class) per 20 ms frame; needs no download.
 
     A 1024-point STFT (64 ms window, zero-padded so frame j is centred on its 20 ms hop)
-    gives a 64-band log-mel spectrum, its first 20 DCT coefficients, and a 12-bin chroma
-    normalised per frame so that pitch content counts apart from loudness.
+    gives a 64-band log-mel spectrum and its first `n_mfcc` DCT coefficients. A 12-bin
+    chroma, normalised per frame so that pitch content counts apart from loudness, comes
+    from a `chroma_fft`-point STFT centred the same way: at 1024 points its bins are
+    15.6 Hz wide, too wide for bass notes (A1 and B-flat1 are 3.3 Hz apart), so bass
+    models use 4096. Fewer MFCCs give pitch more of k-means' distance, which carries a
+    bass line's notes to the tokens across instruments (model card).
     """
 
     n_fft = 1024
     n_mels = 64
-    n_mfcc = 20
     n_chroma = 12
-    dim = n_mfcc + n_chroma
 
-    def __init__(self) -> None:
-        mel, chroma, dct = _spectral_matrices(self.n_fft, self.n_mels, self.n_mfcc, self.n_chroma)
+    def __init__(self, n_mfcc: int = 20, chroma_fft: int = 1024) -> None:
+        if not 1 <= n_mfcc <= self.n_mels:
+            raise BandmateError(f"spectral features: n_mfcc {n_mfcc} not in [1, {self.n_mels}]")
+        if chroma_fft < HOP or chroma_fft & (chroma_fft - 1):
+            raise BandmateError(
+                f"spectral features: chroma_fft {chroma_fft} not a power of 2 >= {HOP}"
+            )
+        self.n_mfcc, self.chroma_fft = n_mfcc, chroma_fft
+        self.dim = n_mfcc + self.n_chroma
+        mel, _, dct = _spectral_matrices(self.n_fft, self.n_mels, n_mfcc, self.n_chroma)
+        _, chroma, _ = _spectral_matrices(chroma_fft, self.n_mels, n_mfcc, self.n_chroma)
         self.mel = torch.from_numpy(mel)  # [n_mels, n_fft/2+1]
-        self.chroma = torch.from_numpy(chroma)  # [12, n_fft/2+1]
+        self.chroma = torch.from_numpy(chroma)  # [12, chroma_fft/2+1]
         self.dct = torch.from_numpy(dct)  # [n_mfcc, n_mels]
-        self.window = torch.hann_window(self.n_fft)
 
     def __call__(self, wav: torch.Tensor) -> torch.Tensor:
-        """wav [B, S] at 16 kHz -> [B, F, 32] float32, F = S // 320."""
+        """wav [B, S] at 16 kHz -> [B, F, n_mfcc + 12] float32, F = S // 320."""
         frames = num_frames(wav.shape[-1])
-        side = (self.n_fft - HOP) // 2
-        short = max(0, self.n_fft - (wav.shape[-1] + 2 * side))  # clips under one window
-        padded = torch.nn.functional.pad(wav.float(), (side, side + short))
-        spec = torch.stft(
-            padded, self.n_fft, HOP, window=self.window, center=False, return_complex=True
-        )[..., :frames]  # [B, n_fft/2+1, F]
-        power = spec.abs().square()
+        power = _centred_stft(wav, self.n_fft, frames).abs().square()  # [B, n_fft/2+1, F]
         log_mel = torch.log(self.mel @ power + 1e-8)  # [B, n_mels, F]
         mfcc = self.dct @ log_mel  # [B, n_mfcc, F]
-        chroma = self.chroma @ power.sqrt()
+        if self.chroma_fft == self.n_fft:
+            magnitude = power.sqrt()
+        else:
+            magnitude = _centred_stft(wav, self.chroma_fft, frames).abs()
+        chroma = self.chroma @ magnitude
         chroma = chroma / (chroma.amax(dim=1, keepdim=True) + 1e-6)  # [B, 12, F]
         return torch.cat([mfcc, chroma], dim=1).transpose(1, 2).contiguous()
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "spectral", "n_fft": self.n_fft, "n_mels": self.n_mels, "dim": self.dim}
+        return {
+            "kind": "spectral",
+            "n_fft": self.n_fft,
+            "n_mels": self.n_mels,
+            "n_mfcc": self.n_mfcc,
+            "chroma_fft": self.chroma_fft,
+            "dim": self.dim,
+        }
+
+
+def _centred_stft(wav: torch.Tensor, n_fft: int, frames: int) -> torch.Tensor:
+    """[B, S] -> complex [B, n_fft/2+1, frames]: Hann windows centred on each 20 ms hop
+    (zero-padded at the ends, and for clips shorter than one window)."""
+    side = (n_fft - HOP) // 2
+    short = max(0, n_fft - (wav.shape[-1] + 2 * side))
+    padded = torch.nn.functional.pad(wav.float(), (side, side + short))
+    window = _hann(n_fft)
+    return torch.stft(padded, n_fft, HOP, window=window, center=False, return_complex=True)[
+        ..., :frames
+    ]
+
+
+@functools.cache
+def _hann(n_fft: int) -> torch.Tensor:
+    return torch.hann_window(n_fft)
 
 
 @functools.cache
@@ -162,7 +195,10 @@ def build_features(settings: dict[str, Any]) -> FrameFeatures:
     """An extractor from `describe()` output (or a config's `kind`/`model`/`layer`)."""
     kind = settings.get("kind")
     if kind == "spectral":
-        return SpectralFeatures()
+        # State files written before these settings existed hold the defaults' features.
+        return SpectralFeatures(
+            int(settings.get("n_mfcc", 20)), int(settings.get("chroma_fft", SpectralFeatures.n_fft))
+        )
     if kind == "w2v-bert":
         return W2vBertFeatures.load(
             str(settings.get("model", W2V_BERT_DEFAULT)), int(settings.get("layer", 7))

@@ -189,6 +189,8 @@ def prepare_semantic(
             "kind": config.semantic.kind,
             "model": config.semantic.model,
             "layer": config.semantic.layer,
+            "n_mfcc": config.semantic.n_mfcc,
+            "chroma_fft": config.semantic.chroma_fft,
         }
     )
     if (folder / STATE_JSON).exists():
