@@ -55,7 +55,7 @@ class OutcomeFeatures:
 
     rms_db: float
     flatness: float  # median spectral flatness of active frames (white noise ~0.5+)
-    tonal_share: float  # share of active frames whose chroma is concentrated (TONAL_TOP3)
+    tonal_share: float  # share of active frames that are tonal (TONAL_PEAK or TONAL_TOP3)
     pitch_changes_per_s: float  # changes of the dominant pitch class among tonal frames
     onsets_per_s: float
     periodicity: float  # autocorrelation peak of the onset envelope at 0.2-2 s lags
