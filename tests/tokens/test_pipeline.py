@@ -239,3 +239,30 @@ def test_synth_dataset_tokens_feed_training(tmp_path: Path, encodec_dir: Path):
     data = open_token_data(DataConfig(tokens=str(tmp_path / "tok")))
     batch = make_batch(data, data.train, np.arange(len(data.train)))
     assert batch["decoder_target_tokens"].shape == (len(data.train), data.target_length)
+
+
+def test_k_means_can_fit_on_targets_too(dataset: Path, encodec_dir: Path):
+    config = make_config(dataset, encodec_dir)
+    pairs = pipeline.plan_pairs(config).pairs
+    inputs = list(pipeline.fit_clips(pairs, config, 16_000))
+    both_config = replace(config, semantic=SemanticConfig(num_clusters=16, fit_on="input+target"))
+    both = list(pipeline.fit_clips(pairs, both_config, 16_000))
+    assert len(both) == 2 * len(inputs)
+    assert all(np.array_equal(a, b) for a, b in zip(both[::2], inputs, strict=True))
+    assert not any(np.array_equal(a, b) for a, b in zip(both[1::2], inputs, strict=True))
+    capped = replace(both_config, semantic=replace(both_config.semantic, fit_max_clips=3))
+    assert len(list(pipeline.fit_clips(pairs, capped, 16_000))) == 3
+    with pytest.raises(ValueError, match="fit_on 'target'"):
+        SemanticConfig(fit_on="target")
+
+
+def test_tokenizer_state_records_what_it_was_fitted_on(
+    tmp_path: Path, dataset: Path, encodec_dir: Path
+):
+    config = make_config(dataset, encodec_dir)
+    inputs = len(list(pipeline.fit_clips(pipeline.plan_pairs(config).pairs, config, 16_000)))
+    config = replace(config, semantic=replace(config.semantic, fit_on="input+target"))
+    pipeline.tokenize_dataset(config, tmp_path / "tok")
+    state = json.loads((tmp_path / "tok" / "semantic.json").read_text())
+    assert state["fitted_on"] == "input+target"
+    assert state["fitted_on_clips"] == 2 * inputs

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from bandmate.data.clips import ClipConfig
 
+FIT_ON = ("input", "input+target")
+
 
 @dataclass(frozen=True)
 class SemanticConfig:
@@ -15,13 +17,19 @@ class SemanticConfig:
     n_mfcc: int = 20  # spectral only: MFCCs per frame (fewer weigh pitch more)
     chroma_fft: int = 1024  # spectral only: chroma's STFT size (4096 resolves bass notes)
     num_clusters: int = 1024  # K: semantic vocabulary size
-    fit_max_clips: int = 2000  # at most this many train-split input clips fit k-means
+    fit_max_clips: int = 2000  # at most this many train-split clips fit k-means
+    # Whose clips fit k-means: the inputs alone, or inputs and targets. Targets' semantic
+    # ids come from the same clusters, so clusters fitted on drums alone give a bass
+    # target few distinct ids, and the decoder's semantic stage little to plan with.
+    fit_on: str = "input"  # input | input+target
 
     def __post_init__(self) -> None:
         if self.kind not in ("spectral", "w2v-bert"):
             raise ValueError(f"kind {self.kind!r} not one of spectral, w2v-bert")
         if not 2 <= self.num_clusters <= 32767:  # ids are stored as int16
             raise ValueError(f"num_clusters {self.num_clusters} not in [2, 32767]")
+        if self.fit_on not in FIT_ON:
+            raise ValueError(f"fit_on {self.fit_on!r} not one of {', '.join(FIT_ON)}")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Steps, each safe to interrupt:
 1. the resolved config is saved as DIR/config.yaml (a rerun must use the same one);
-2. the semantic tokenizer is fitted on the train split's input clips and saved as
+2. the semantic tokenizer is fitted on the train split's input clips (and target clips,
+   with `semantic.fit_on: input+target`) and saved as
    DIR/semantic.json + DIR/centroids.safetensors (a rerun loads it);
 3. every song is tokenized into DIR/.work/<split>/<song>.npz (a rerun skips songs whose
    chunk exists), in `workers` processes;
@@ -164,17 +165,20 @@ def frame_counts(config: TokenizeConfig, codec: AcousticCodec) -> FrameCounts:
 def fit_clips(
     pairs: list[Pair], config: TokenizeConfig, sample_rate_hz: int
 ) -> Iterator[torch.Tensor]:
-    """Input clips [S] for fitting k-means: the train split's, else every split's."""
+    """Clips [S] for fitting k-means: the train split's (else every split's) inputs, each
+    followed by its target with `semantic.fit_on: input+target`."""
     train = [p for p in pairs if p.split == "train"] or pairs
     num_samples = round(config.clips.clip_seconds * sample_rate_hz)
+    sides = 2 if config.semantic.fit_on == "input+target" else 1
     given = 0
     for pair in train:
         try:
             for clip in iter_clips(pair, config.clips, SkipCounter()):
-                yield torch.from_numpy(exact_length(clip.at_rate(sample_rate_hz)[0], num_samples))
-                given += 1
-                if given >= config.semantic.fit_max_clips:
-                    return
+                for wav in clip.at_rate(sample_rate_hz)[:sides]:
+                    yield torch.from_numpy(exact_length(wav, num_samples))
+                    given += 1
+                    if given >= config.semantic.fit_max_clips:
+                        return
         except DataError as error:
             log.warning("not fitting on %s: %s", pair.song.song_id, error)
 
@@ -212,7 +216,7 @@ def prepare_semantic(
         on_clip=on_clip,
     )
     bar.close()
-    tokenizer.save(folder, {"fitted_on_input_clips": seen["clips"]})
+    tokenizer.save(folder, {"fitted_on_clips": seen["clips"], "fitted_on": config.semantic.fit_on})
     return tokenizer
 
 
