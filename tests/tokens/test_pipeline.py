@@ -254,6 +254,8 @@ def test_k_means_can_fit_on_targets_too(dataset: Path, encodec_dir: Path):
     assert len(list(pipeline.fit_clips(pairs, capped, 16_000))) == 3
     with pytest.raises(ValueError, match="fit_on 'target'"):
         SemanticConfig(fit_on="target")
+    with pytest.raises(ValueError, match="chroma 'cqt'"):
+        SemanticConfig(chroma="cqt")
 
 
 def test_tokenizer_state_records_what_it_was_fitted_on(

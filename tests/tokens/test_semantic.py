@@ -39,6 +39,31 @@ def test_spectral_chroma_at_4096_points_resolves_bass_notes(freq, pitch_class):
     assert named(SpectralFeatures()) != pitch_class
 
 
+# A bassoon-like low note: the third harmonic (the fifth above the octave) is the loudest.
+REED_HARMONICS = (0.25, 0.5, 1.0, 0.6, 0.5, 0.3, 0.2, 0.1)
+
+
+@pytest.mark.parametrize(("freq", "pitch_class"), [(65.4, 0), (73.4, 2), (87.3, 5), (98.0, 7)])
+def test_salience_chroma_names_the_fundamental_of_a_reed_note(freq, pitch_class):
+    """C2, D2, F2, G2 with a dominant third harmonic: the spectrum's chroma names the fifth
+    (the harmonic's class), the harmonic salience names the note."""
+    wav = sum(a * tone(1.0, 16_000, freq * (h + 1)) for h, a in enumerate(REED_HARMONICS))
+    wav = torch.from_numpy(wav)[None]
+
+    def named(features: SpectralFeatures) -> int:
+        return int(features(wav)[0, 10:40, -12:].mean(dim=0).argmax())
+
+    assert named(SpectralFeatures(chroma_fft=4096, chroma="salience")) == pitch_class
+    assert named(SpectralFeatures(chroma_fft=4096)) == (pitch_class + 7) % 12
+
+
+def test_salience_chroma_keeps_pure_tones():
+    a4, e5 = (torch.from_numpy(tone(1.0, 16_000, f)) for f in (440.0, 659.26))
+    features = SpectralFeatures(n_mfcc=4, chroma_fft=4096, chroma="salience")
+    chroma = features(torch.stack([a4, e5]))[:, 10:40, 4:].mean(dim=1)  # [2, 12]
+    assert chroma.argmax(dim=1).tolist() == [9, 4]
+
+
 def test_spectral_settings_round_trip_and_old_states_keep_defaults():
     features = SpectralFeatures(n_mfcc=8, chroma_fft=4096)
     assert features(0.1 * torch.randn(1, 16_000)).shape == (1, 50, 20)
@@ -46,8 +71,13 @@ def test_spectral_settings_round_trip_and_old_states_keep_defaults():
     assert (rebuilt.n_mfcc, rebuilt.chroma_fft, rebuilt.dim) == (8, 4096, 20)
     old = build_features({"kind": "spectral", "n_fft": 1024, "n_mels": 64, "dim": 32})
     assert (old.n_mfcc, old.chroma_fft, old.dim) == (20, 1024, 32)
+    assert old.chroma_kind == "stft"
+    salient = build_features(SpectralFeatures(4, 4096, "salience").describe())
+    assert (salient.n_mfcc, salient.chroma_kind, salient.dim) == (4, "salience", 16)
     with pytest.raises(BandmateError, match="chroma_fft 3000"):
         SpectralFeatures(chroma_fft=3000)
+    with pytest.raises(BandmateError, match="chroma 'cqt'"):
+        SpectralFeatures(chroma="cqt")
 
 
 def test_w2v_bert_layer_7_gives_500_frames_for_10_s():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bandmate.data.clips import ClipConfig
+from bandmate.tokens.features import CHROMA_KINDS
 
 FIT_ON = ("input", "input+target")
 
@@ -16,6 +17,9 @@ class SemanticConfig:
     layer: int = 7  # w2v-bert only: hidden layer clustered (thesis: 7)
     n_mfcc: int = 20  # spectral only: MFCCs per frame (fewer weigh pitch more)
     chroma_fft: int = 1024  # spectral only: chroma's STFT size (4096 resolves bass notes)
+    # spectral only: stft folds the spectrum; salience folds each pitch's harmonics, so a
+    # note counts under its fundamental (a bassoon's low notes otherwise read as fifths)
+    chroma: str = "stft"  # stft | salience
     num_clusters: int = 1024  # K: semantic vocabulary size
     fit_max_clips: int = 2000  # at most this many train-split clips fit k-means
     # Whose clips fit k-means: the inputs alone, or inputs and targets. Targets' semantic
@@ -28,6 +32,8 @@ class SemanticConfig:
             raise ValueError(f"kind {self.kind!r} not one of spectral, w2v-bert")
         if not 2 <= self.num_clusters <= 32767:  # ids are stored as int16
             raise ValueError(f"num_clusters {self.num_clusters} not in [2, 32767]")
+        if self.chroma not in CHROMA_KINDS:
+            raise ValueError(f"chroma {self.chroma!r} not one of {', '.join(CHROMA_KINDS)}")
         if self.fit_on not in FIT_ON:
             raise ValueError(f"fit_on {self.fit_on!r} not one of {', '.join(FIT_ON)}")
 

@@ -21,6 +21,7 @@ import torch
 from bandmate.errors import BandmateError
 
 SAMPLE_RATE_HZ = 16_000
+CHROMA_KINDS = ("stft", "salience")
 HOP = 320  # 16 kHz / 320 = 50 Hz
 W2V_BERT_DEFAULT = "facebook/w2v-bert-2.0"
 
@@ -52,25 +53,37 @@ class SpectralFeatures:
     15.6 Hz wide, too wide for bass notes (A1 and B-flat1 are 3.3 Hz apart), so bass
     models use 4096. Fewer MFCCs give pitch more of k-means' distance, which carries a
     bass line's notes to the tokens across instruments (model card).
+
+    `chroma="salience"` folds a harmonic salience instead of the spectrum: each pitch
+    from C1 to B5 collects its first 8 harmonics (weights 0.8^(h-1)), so a note counts
+    under its fundamental's pitch class, not its loudest overtone's. A bassoon's low
+    notes, whose third harmonic outweighs the fundamental, otherwise read as their fifth.
     """
 
     n_fft = 1024
     n_mels = 64
     n_chroma = 12
 
-    def __init__(self, n_mfcc: int = 20, chroma_fft: int = 1024) -> None:
+    def __init__(self, n_mfcc: int = 20, chroma_fft: int = 1024, chroma: str = "stft") -> None:
         if not 1 <= n_mfcc <= self.n_mels:
             raise BandmateError(f"spectral features: n_mfcc {n_mfcc} not in [1, {self.n_mels}]")
         if chroma_fft < HOP or chroma_fft & (chroma_fft - 1):
             raise BandmateError(
                 f"spectral features: chroma_fft {chroma_fft} not a power of 2 >= {HOP}"
             )
-        self.n_mfcc, self.chroma_fft = n_mfcc, chroma_fft
+        if chroma not in CHROMA_KINDS:
+            raise BandmateError(
+                f"spectral features: chroma {chroma!r} not one of {', '.join(CHROMA_KINDS)}"
+            )
+        self.n_mfcc, self.chroma_fft, self.chroma_kind = n_mfcc, chroma_fft, chroma
         self.dim = n_mfcc + self.n_chroma
         mel, _, dct = _spectral_matrices(self.n_fft, self.n_mels, n_mfcc, self.n_chroma)
-        _, chroma, _ = _spectral_matrices(chroma_fft, self.n_mels, n_mfcc, self.n_chroma)
+        if chroma == "salience":
+            folded = _salience_chroma_matrix(chroma_fft)
+        else:
+            _, folded, _ = _spectral_matrices(chroma_fft, self.n_mels, n_mfcc, self.n_chroma)
         self.mel = torch.from_numpy(mel)  # [n_mels, n_fft/2+1]
-        self.chroma = torch.from_numpy(chroma)  # [12, chroma_fft/2+1]
+        self.chroma = torch.from_numpy(folded)  # [12, chroma_fft/2+1]
         self.dct = torch.from_numpy(dct)  # [n_mfcc, n_mels]
 
     def __call__(self, wav: torch.Tensor) -> torch.Tensor:
@@ -94,6 +107,7 @@ class SpectralFeatures:
             "n_mels": self.n_mels,
             "n_mfcc": self.n_mfcc,
             "chroma_fft": self.chroma_fft,
+            "chroma": self.chroma_kind,
             "dim": self.dim,
         }
 
@@ -126,6 +140,32 @@ def _spectral_matrices(
     chroma = librosa.filters.chroma(sr=SAMPLE_RATE_HZ, n_fft=n_fft, n_chroma=n_chroma)
     dct = scipy.fft.dct(np.eye(n_mels), type=2, norm="ortho", axis=0)[:n_mfcc]
     return mel.astype(np.float32), chroma.astype(np.float32), dct.astype(np.float32)
+
+
+# Harmonic salience (SpectralFeatures' chroma="salience"): pitches C1..B5, 8 harmonics.
+SALIENCE_PITCHES = range(24, 84)
+SALIENCE_HARMONICS = 8
+SALIENCE_DECAY = 0.8
+
+
+@functools.cache
+def _salience_chroma_matrix(n_fft: int) -> np.ndarray:
+    """[12, n_fft/2+1]: STFT magnitude -> salience folded to pitch classes (C = 0).
+
+    Each harmonic spreads over the bins within half a semitone of it (a triangle in log
+    frequency), so a slightly detuned or vibrato note still lands in its own class.
+    """
+    freqs = np.arange(n_fft // 2 + 1) * SAMPLE_RATE_HZ / n_fft
+    log_freqs = 12 * np.log2(np.maximum(freqs, 1e-3) / 440.0) + 69  # fractional MIDI
+    matrix = np.zeros((12, freqs.size), dtype=np.float64)
+    for pitch in SALIENCE_PITCHES:
+        for harmonic in range(1, SALIENCE_HARMONICS + 1):
+            centre = pitch + 12 * np.log2(harmonic)
+            if 440.0 * 2 ** ((centre - 69) / 12) > SAMPLE_RATE_HZ / 2:
+                break
+            weight = np.clip(1 - np.abs(log_freqs - centre) / 0.5, 0, None)
+            matrix[pitch % 12] += SALIENCE_DECAY ** (harmonic - 1) * weight
+    return matrix.astype(np.float32)
 
 
 class W2vBertFeatures:
@@ -197,7 +237,9 @@ def build_features(settings: dict[str, Any]) -> FrameFeatures:
     if kind == "spectral":
         # State files written before these settings existed hold the defaults' features.
         return SpectralFeatures(
-            int(settings.get("n_mfcc", 20)), int(settings.get("chroma_fft", SpectralFeatures.n_fft))
+            int(settings.get("n_mfcc", 20)),
+            int(settings.get("chroma_fft", SpectralFeatures.n_fft)),
+            str(settings.get("chroma", "stft")),
         )
     if kind == "w2v-bert":
         return W2vBertFeatures.load(

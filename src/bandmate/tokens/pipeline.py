@@ -195,6 +195,7 @@ def prepare_semantic(
             "layer": config.semantic.layer,
             "n_mfcc": config.semantic.n_mfcc,
             "chroma_fft": config.semantic.chroma_fft,
+            "chroma": config.semantic.chroma,
         }
     )
     if (folder / STATE_JSON).exists():

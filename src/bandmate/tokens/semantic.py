@@ -34,13 +34,16 @@ STATE_TENSORS = "centroids.safetensors"
 
 
 def features_spec(settings: dict[str, Any]) -> str:
-    """A short name for the features: `spectral`, `spectral:mfcc8+chroma4096` (other than
-    the default 20 MFCCs and 1024-point chroma), `w2v-bert:facebook/w2v-bert-2.0#layer7`."""
+    """A short name for the features: `spectral`, `spectral:mfcc8+chroma4096` or
+    `spectral:mfcc4+saliencechroma4096` (other than the default 20 MFCCs and 1024-point
+    STFT chroma), `w2v-bert:facebook/w2v-bert-2.0#layer7`."""
     if settings["kind"] == "w2v-bert":
         return f"w2v-bert:{settings['model']}#layer{settings['layer']}"
     n_mfcc, chroma_fft = settings.get("n_mfcc", 20), settings.get("chroma_fft", 1024)
-    if (n_mfcc, chroma_fft) != (20, 1024):
-        return f"spectral:mfcc{n_mfcc}+chroma{chroma_fft}"
+    chroma = settings.get("chroma", "stft")
+    if (n_mfcc, chroma_fft, chroma) != (20, 1024, "stft"):
+        salience = "salience" if chroma == "salience" else ""
+        return f"spectral:mfcc{n_mfcc}+{salience}chroma{chroma_fft}"
     return str(settings["kind"])
 
 
