@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bandmate.data.clips import ClipConfig
-from bandmate.tokens.features import CHROMA_KINDS
 
 FIT_ON = ("input", "input+target")
+CHROMA_KINDS = ("stft", "salience")  # spectral features' chroma (tokens/features.py)
 
 
 @dataclass(frozen=True)

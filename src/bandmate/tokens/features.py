@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from bandmate.errors import BandmateError
+from bandmate.tokens.config import CHROMA_KINDS
 
 SAMPLE_RATE_HZ = 16_000
-CHROMA_KINDS = ("stft", "salience")
 HOP = 320  # 16 kHz / 320 = 50 Hz
 W2V_BERT_DEFAULT = "facebook/w2v-bert-2.0"
 
