@@ -159,10 +159,11 @@ def _salience_chroma_matrix(n_fft: int) -> np.ndarray:
     log_freqs = 12 * np.log2(np.maximum(freqs, 1e-3) / 440.0) + 69  # fractional MIDI
     matrix = np.zeros((12, freqs.size), dtype=np.float64)
     for pitch in SALIENCE_PITCHES:
+        fundamental_hz = 440.0 * 2 ** ((pitch - 69) / 12)
         for harmonic in range(1, SALIENCE_HARMONICS + 1):
-            centre = pitch + 12 * np.log2(harmonic)
-            if 440.0 * 2 ** ((centre - 69) / 12) > SAMPLE_RATE_HZ / 2:
+            if harmonic * fundamental_hz > SAMPLE_RATE_HZ / 2:
                 break
+            centre = pitch + 12 * np.log2(harmonic)
             weight = np.clip(1 - np.abs(log_freqs - centre) / 0.5, 0, None)
             matrix[pitch % 12] += SALIENCE_DECAY ** (harmonic - 1) * weight
     return matrix.astype(np.float32)

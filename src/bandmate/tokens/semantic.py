@@ -42,8 +42,8 @@ def features_spec(settings: dict[str, Any]) -> str:
     n_mfcc, chroma_fft = settings.get("n_mfcc", 20), settings.get("chroma_fft", 1024)
     chroma = settings.get("chroma", "stft")
     if (n_mfcc, chroma_fft, chroma) != (20, 1024, "stft"):
-        salience = "salience" if chroma == "salience" else ""
-        return f"spectral:mfcc{n_mfcc}+{salience}chroma{chroma_fft}"
+        kind = "" if chroma == "stft" else chroma
+        return f"spectral:mfcc{n_mfcc}+{kind}chroma{chroma_fft}"
     return str(settings["kind"])
 
 
