@@ -10,6 +10,9 @@ reports two shares of frames:
                     sounding MIDI note's
     same/PROGRAM    the tuba or bassoon rendering's token has the same pitch class as
                     the acoustic bass rendering's, note for note
+    token/PROGRAM   the tuba or bassoon rendering's token is the acoustic bass
+                    rendering's token itself, frame for frame (what the model sees is
+                    the same whatever plays the line)
 
 The first setting given is the baseline the others are compared against (default: the
 20 MFCCs + 1024-point STFT chroma that `semantic.kind: spectral` uses by default).
@@ -93,10 +96,11 @@ def measure(
     state = fit(features, train)
     centroids = state.centroids * state.std + state.mean  # [K, D] in feature units
     centroid_class = centroids[:, features.n_mfcc :].argmax(dim=1).numpy()  # [K]
-    classes = {
-        name: [centroid_class[state.assign(features(w[None])[0]).numpy()] for w in wavs]
+    tokens = {
+        name: [state.assign(features(w[None])[0]).numpy() for w in wavs]
         for name, wavs in renders.items()
     }
+    classes = {name: [centroid_class[t] for t in per_song] for name, per_song in tokens.items()}
     out: dict[str, float] = {}
     for name, per_song in classes.items():
         hits = total = 0
@@ -108,6 +112,8 @@ def measure(
     for name in ("tuba", "bassoon"):
         pairs = zip(classes[name], classes["acoustic_bass"], strict=True)
         out[f"same/{name}"] = round(float(np.concatenate([a == b for a, b in pairs]).mean()), 3)
+        pairs = zip(tokens[name], tokens["acoustic_bass"], strict=True)
+        out[f"token/{name}"] = round(float(np.concatenate([a == b for a, b in pairs]).mean()), 3)
     return out
 
 
