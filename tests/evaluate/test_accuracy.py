@@ -39,3 +39,32 @@ def test_loss_is_the_cross_entropy_over_valid_ids(kind: str) -> None:
     assert scores["token_loss/other_input"][0] != pytest.approx(nats, rel=1e-6)
     same = token_scores(model, layout, inputs, semantic, codes, device, inputs)
     assert same["token_loss/other_input"] == same["token_loss"]
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+def test_accuracy_takes_the_argmax_over_valid_ids(kind: str) -> None:
+    # A model trained with the valid-id softmax never trains the other ids' logits; an
+    # invalid id with the largest logit must not count as a miss.
+    layout = TokenLayout(kind, 8, 2, 4, semantic_frames=6, acoustic_frames=9)
+    torch.manual_seed(0)
+    config = preset_config("tiny", layout.vocab_size, num_streams=layout.num_streams)
+    model = T5(config).eval()
+    rng = np.random.default_rng(1)
+    inputs = rng.integers(0, 8, (2, 6))
+    semantic, codes = rng.integers(0, 8, (2, 6)), rng.integers(0, 4, (2, 2, 9))
+    targets = torch.from_numpy(layout.target_tokens(semantic, codes))
+    valid = torch.from_numpy(layout.valid_mask())
+    counted = torch.from_numpy(layout.loss_weights() > 0)
+
+    def rigged(*args: object, **kwargs: object) -> torch.Tensor:
+        # the target is the best valid id everywhere; an invalid id is larger still
+        logits = torch.zeros(*targets.shape, layout.vocab_size)
+        logits.scatter_(-1, targets[..., None], 5.0)
+        return logits.masked_fill(~valid, 9.0)
+
+    model.forward = rigged  # type: ignore[method-assign]
+    scores = token_scores(model, layout, inputs, semantic, codes, torch.device("cpu"))
+    hits, n = scores["token_accuracy"]
+    assert n == int(counted.expand_as(targets).sum())
+    assert hits == n
+    assert scores["token_accuracy/semantic"][0] == scores["token_accuracy/semantic"][1] > 0

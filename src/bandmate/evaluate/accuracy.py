@@ -21,7 +21,8 @@ def token_scores(
     device: torch.device,
     other_input: np.ndarray | None = None,
 ) -> dict[str, tuple[float, int]]:
-    """(sum, count) per score of argmax predictions and losses with teacher forcing.
+    """(sum, count) per score of argmax predictions (over the valid ids) and losses with
+    teacher forcing.
 
     Args:
         input_semantic: raw ids [B, F_sem]; target_semantic [B, F_sem];
@@ -41,8 +42,13 @@ def token_scores(
         encoder = torch.from_numpy(layout.encoder_tokens(inputs)).to(device)
         return model(encoder, decoder, query_frames=frames)
 
+    valid = torch.from_numpy(layout.valid_mask()).to(device)
     logits = logits_given(input_semantic)
-    correct = logits.argmax(-1).cpu().numpy() == targets
+    # The argmax over the ids valid at each position, which is what sampling draws from
+    # and what training's accuracy counts: a model trained with the valid-id softmax
+    # never trains the other ids' logits, and one of them may well be the largest.
+    predicted = logits.masked_fill(~valid, float("-inf")).argmax(-1)
+    correct = predicted.cpu().numpy() == targets
     selections = {
         "token_accuracy": parts != PART_PAD,
         "token_accuracy/semantic": parts == PART_SEMANTIC,
@@ -51,7 +57,6 @@ def token_scores(
     scores: dict[str, tuple[float, int]] = {
         name: (int(correct[where].sum()), int(where.sum())) for name, where in selections.items()
     }
-    valid = torch.from_numpy(layout.valid_mask()).to(device)
     target_ids = torch.from_numpy(targets).to(device)
     counted = torch.from_numpy(parts != PART_PAD).to(device)
     scores["token_loss"] = _nats(logits, valid, target_ids, counted)
