@@ -110,11 +110,14 @@ def measure(
             total += int((truth >= 0).sum())
         out[f"pitch/{name}"] = round(hits / total, 3)
     for name in ("tuba", "bassoon"):
-        pairs = zip(classes[name], classes["acoustic_bass"], strict=True)
-        out[f"same/{name}"] = round(float(np.concatenate([a == b for a, b in pairs]).mean()), 3)
-        pairs = zip(tokens[name], tokens["acoustic_bass"], strict=True)
-        out[f"token/{name}"] = round(float(np.concatenate([a == b for a, b in pairs]).mean()), 3)
+        out[f"same/{name}"] = agreement(classes[name], classes["acoustic_bass"])
+        out[f"token/{name}"] = agreement(tokens[name], tokens["acoustic_bass"])
     return out
+
+
+def agreement(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    """Share of frames, over all songs, where two renderings' ids [F] are equal."""
+    return round(float(np.concatenate([x == y for x, y in zip(a, b, strict=True)]).mean()), 3)
 
 
 def parse_setting(text: str) -> SpectralFeatures:

@@ -12,12 +12,17 @@ from bandmate.model.t5 import T5
 from bandmate.tokens.layout import TokenLayout
 
 
-@pytest.mark.parametrize("kind", ["flatten", "delay"])
-def test_loss_is_the_cross_entropy_over_valid_ids(kind: str) -> None:
+def tiny(kind: str) -> tuple[TokenLayout, T5]:
+    """A small layout (8 semantic ids, 2 codebooks of 4) and a random tiny T5 for it."""
     layout = TokenLayout(kind, 8, 2, 4, semantic_frames=6, acoustic_frames=9)
     torch.manual_seed(0)
     config = preset_config("tiny", layout.vocab_size, num_streams=layout.num_streams)
-    model = T5(config).eval()
+    return layout, T5(config).eval()
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+def test_loss_is_the_cross_entropy_over_valid_ids(kind: str) -> None:
+    layout, model = tiny(kind)
     rng = np.random.default_rng(0)
     inputs, other = rng.integers(0, 8, (2, 2, 6))
     semantic, codes = rng.integers(0, 8, (2, 6)), rng.integers(0, 4, (2, 2, 9))
@@ -45,10 +50,7 @@ def test_loss_is_the_cross_entropy_over_valid_ids(kind: str) -> None:
 def test_accuracy_takes_the_argmax_over_valid_ids(kind: str) -> None:
     # A model trained with the valid-id softmax never trains the other ids' logits; an
     # invalid id with the largest logit must not count as a miss.
-    layout = TokenLayout(kind, 8, 2, 4, semantic_frames=6, acoustic_frames=9)
-    torch.manual_seed(0)
-    config = preset_config("tiny", layout.vocab_size, num_streams=layout.num_streams)
-    model = T5(config).eval()
+    layout, model = tiny(kind)
     rng = np.random.default_rng(1)
     inputs = rng.integers(0, 8, (2, 6))
     semantic, codes = rng.integers(0, 8, (2, 6)), rng.integers(0, 4, (2, 2, 9))

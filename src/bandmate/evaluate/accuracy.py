@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from bandmate.generate.sampling import constrain
 from bandmate.model.t5 import T5
 from bandmate.tokens.layout import PART_ACOUSTIC, PART_PAD, PART_SEMANTIC, TokenLayout
 
@@ -37,18 +38,18 @@ def token_scores(
     decoder = torch.from_numpy(layout.decoder_inputs(targets)).to(device)
     frames = torch.from_numpy(layout.input_frames())
     parts = np.broadcast_to(layout.parts(), targets.shape)
+    valid = torch.from_numpy(layout.valid_mask()).to(device)
 
     def logits_given(inputs: np.ndarray) -> Tensor:  # [B, L, V] or [B, S, T, V]
+        # Invalid ids at -inf: the argmax and the loss then cover only the ids valid at
+        # each position, which is what sampling draws from and what training counts (a
+        # model trained with the valid-id softmax never trains the other ids' logits,
+        # and one of them may well be the largest).
         encoder = torch.from_numpy(layout.encoder_tokens(inputs)).to(device)
-        return model(encoder, decoder, query_frames=frames)
+        return constrain(model(encoder, decoder, query_frames=frames).float(), valid)
 
-    valid = torch.from_numpy(layout.valid_mask()).to(device)
     logits = logits_given(input_semantic)
-    # The argmax over the ids valid at each position, which is what sampling draws from
-    # and what training's accuracy counts: a model trained with the valid-id softmax
-    # never trains the other ids' logits, and one of them may well be the largest.
-    predicted = logits.masked_fill(~valid, float("-inf")).argmax(-1)
-    correct = predicted.cpu().numpy() == targets
+    correct = logits.argmax(-1).cpu().numpy() == targets
     selections = {
         "token_accuracy": parts != PART_PAD,
         "token_accuracy/semantic": parts == PART_SEMANTIC,
@@ -59,16 +60,14 @@ def token_scores(
     }
     target_ids = torch.from_numpy(targets).to(device)
     counted = torch.from_numpy(parts != PART_PAD).to(device)
-    scores["token_loss"] = _nats(logits, valid, target_ids, counted)
+    scores["token_loss"] = _nats(logits, target_ids, counted)
     if other_input is not None:
-        scores["token_loss/other_input"] = _nats(
-            logits_given(other_input), valid, target_ids, counted
-        )
+        scores["token_loss/other_input"] = _nats(logits_given(other_input), target_ids, counted)
     return scores
 
 
-def _nats(logits: Tensor, valid: Tensor, targets: Tensor, counted: Tensor) -> tuple[float, int]:
-    """(sum of -log p(target), count) at the counted positions, over the valid ids."""
-    log_p = torch.log_softmax(logits.float().masked_fill(~valid, float("-inf")), dim=-1)
+def _nats(logits: Tensor, targets: Tensor, counted: Tensor) -> tuple[float, int]:
+    """(sum of -log p(target), count) at the counted positions; logits constrained."""
+    log_p = torch.log_softmax(logits, dim=-1)
     picked = log_p.gather(-1, targets[..., None])[..., 0]
     return float(-picked[counted].sum()), int(counted.sum())
