@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from bandmate.model.config import preset_config
 from bandmate.model.hf import to_hf_model
-from bandmate.model.t5 import T5, EncoderMemory, relative_position_bucket
+from bandmate.model.t5 import T5, EncoderMemory, relative_position_bucket, semantic_sources
+from bandmate.tokens.layout import TokenLayout
 
 
 def _model(num_streams: int = 1, seed: int = 0, **extras: bool) -> T5:
-    """A tiny model; `extras`: cross_bias, aligned_input."""
+    """A tiny model; `extras`: cross_bias, aligned_input, aligned_semantic."""
     torch.manual_seed(seed)
     config = preset_config("tiny", vocab_size=40, num_streams=num_streams, dropout=0.0, **extras)
     model = T5(config).eval()
-    if model.input_proj is not None:  # full-size weights, so a wrong step would show
-        torch.nn.init.normal_(model.input_proj.weight, std=config.d_model**-0.5)
+    for proj in (model.input_proj, model.semantic_proj):
+        if proj is not None:  # full-size weights, so a wrong step would show
+            torch.nn.init.normal_(proj.weight, std=config.d_model**-0.5)
     return model
 
 
@@ -52,8 +55,10 @@ def test_same_logits_as_transformers_t5() -> None:
 
 
 @pytest.mark.parametrize(
-    ("num_streams", "extra"), [(1, ""), (3, ""), (3, "cross_bias"), (1, "aligned_input")]
-)
+    ("num_streams", "extra"),
+    [(1, ""), (3, ""), (3, "cross_bias"), (1, "aligned_input"), (1, "aligned_semantic"),
+     (3, "aligned_semantic")],
+)  # fmt: skip
 def test_cached_decoding_equals_teacher_forcing(num_streams: int, extra: str) -> None:
     model = _model(num_streams, **({extra: True} if extra else {}))
     enc, dec, mask = _batch()
@@ -168,3 +173,42 @@ def test_aligned_input_reaches_the_steps_of_its_frame_first() -> None:
     assert changed[:, 5].amax(-1).min() > 0
     with pytest.raises(ValueError, match="time-aligned"):
         model.decode(dec, memory)
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+def test_semantic_sources_point_at_the_semantic_token_sounding_with_each_acoustic_step(
+    kind: str,
+) -> None:
+    layout = TokenLayout(kind, 8, 2, 4, semantic_frames=6, acoustic_frames=9)
+    semantic = np.arange(6)[None] % 8  # a distinct id per frame
+    targets = layout.target_tokens(semantic, np.zeros((1, 2, 9), dtype=np.int64))
+    first = layout.decoder_inputs(targets)[0]
+    first = first[0] if kind == "delay" else first
+    frames = layout.input_frames()
+    sources = semantic_sources(torch.from_numpy(frames)).numpy()
+    semantic_steps = np.arange(layout.target_steps) < 6
+    assert (sources[semantic_steps] == -1).all() and sources[-1] == -1  # EOS reads nothing
+    acoustic = ~semantic_steps & (sources >= 0)
+    assert acoustic.sum() == layout.target_steps - 7
+    # each acoustic step reads the semantic id of its own frame
+    read = first[sources[acoustic]] - layout.semantic_offset
+    np.testing.assert_array_equal(read, semantic[0, frames[acoustic]])
+
+
+def test_aligned_semantic_adds_the_token_of_its_frame_to_the_acoustic_step() -> None:
+    model = _model(aligned_semantic=True)
+    _, dec, _ = _batch()
+    memory, _ = _memories(model)
+    changed = dec.clone()
+    changed[:, 3] = (dec[:, 3] - 1) % 38 + 2  # fed at 3: the semantic token of frame 2
+
+    def delta(m: T5) -> torch.Tensor:
+        return (m.decode(changed, memory, FRAMES) - m.decode(dec, memory, FRAMES)).abs()
+
+    direct = delta(model)
+    with torch.no_grad():
+        model.semantic_proj.weight.zero_()  # type: ignore[union-attr]
+    through_attention = delta(model)
+    assert direct[:, :3].max() == 0  # causal
+    # FRAMES' step 8 is the acoustic step of frame 2: it also reads the token directly
+    assert (direct[:, 8] - through_attention[:, 8]).abs().amax(-1).min() > 1e-4

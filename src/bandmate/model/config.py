@@ -35,6 +35,13 @@ class T5Config:
     # encoder's output at the input frame that sounds with it, so the input reaches every
     # step directly, aligned in time, without attention having to find it.
     aligned_input: bool = False
+    # Not in T5 either: add to each acoustic step's input embedding a projection of the
+    # embedding of the target's own semantic token at the same time. The decoder's
+    # relative positions end at `max_distance` steps, and an acoustic step lies at least
+    # the semantic part's length (200 steps for 4 s) after the semantic step of its time,
+    # so without this it cannot tell which of the semantic tokens it has generated sounds
+    # with it.
+    aligned_semantic: bool = False
 
     def __post_init__(self) -> None:
         # T5 spends half the buckets (a quarter, bidirectional) on exact distances and

@@ -58,7 +58,7 @@ def to_hf_state_dict(model: T5) -> dict[str, Tensor]:
         raise ValueError("only one-stream (flatten) models map onto transformers' T5")
     if model.config.cross_bias:
         raise ValueError("transformers' T5 has no time-aligned cross-attention bias")
-    if model.config.aligned_input:
+    if model.config.aligned_input or model.config.aligned_semantic:
         raise ValueError("transformers' T5 has no time-aligned input projection")
     out: dict[str, Tensor] = {
         "shared.weight": model.embed.weight,

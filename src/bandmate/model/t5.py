@@ -16,7 +16,8 @@ learned bias by the time distance between the step being predicted and each inpu
 bucketed like the self-attention positions. Callers then pass `query_frames`, the input
 frame of each decoder step (`TokenLayout.input_frames`). With `T5Config.aligned_input`
 the decoder's input embedding of each step also gets a projection of the encoder's
-output at that frame.
+output at that frame, and with `T5Config.aligned_semantic` each acoustic step gets the
+embedding of the target's own semantic token at its time (`semantic_sources`).
 
 Letters: B batch, L_s encoder length, L decoder length, S decoder streams, H heads,
 D d_model, V vocabulary, M cache length.
@@ -260,12 +261,31 @@ class DecodeCache:
     cross_mask: Tensor | None
     rows: bool
     inputs: Tensor | None  # with `aligned_input`: [B, M, D] added to each step's embedding
+    # with `aligned_semantic`: the first stream's tokens fed so far [B, M], and the position
+    # whose token each step adds (`semantic_sources`, [M])
+    fed: Tensor | None
+    sources: Tensor | None
     position: Tensor  # int64 [1] on the device: the next position (graph-safe twin of length)
     length: int = 0  # the same on the host, for bounds checks
 
     @property
     def max_length(self) -> int:
         return int(self.self_k.shape[3])
+
+
+def semantic_sources(frames: Tensor) -> Tensor:
+    """The decoder input position that holds the target's semantic token sounding with
+    each step, or -1 (semantic and EOS steps): int64 [L] from `frames` [L].
+
+    `frames` is `TokenLayout.input_frames`: semantic step i is frame i, so the semantic
+    steps are the leading ones whose frame is their own index, and an acoustic step of
+    frame f reads the semantic target of step f, which teacher forcing (and decoding)
+    feeds at position f + 1 of the first stream.
+    """
+    steps = torch.arange(frames.shape[0], device=frames.device)
+    num_semantic = int((frames == steps).long().cumprod(0).sum())
+    later = (steps >= num_semantic) & (frames < num_semantic)
+    return torch.where(later, frames + 1, torch.full_like(frames, -1))
 
 
 def compute_dtype(x: Tensor) -> torch.dtype:
@@ -329,6 +349,11 @@ class T5(nn.Module):
         self.input_proj = (
             nn.Linear(config.d_model, config.d_model, bias=False) if config.aligned_input else None
         )
+        self.semantic_proj = (
+            nn.Linear(config.d_model, config.d_model, bias=False)
+            if config.aligned_semantic
+            else None
+        )
         self.lm_head = nn.Linear(config.d_model, config.num_streams * config.vocab_size, bias=False)
         self.dropout = nn.Dropout(config.dropout)
         self.reset_parameters()
@@ -351,8 +376,9 @@ class T5(nn.Module):
             if bias is not None:
                 nn.init.normal_(bias.embedding.weight, std=c.d_model**-0.5)
         q_std, kv_std = (c.d_model * c.d_kv) ** -0.5, c.d_model**-0.5
-        if self.input_proj is not None:  # starts small: the model is T5 until it learns
-            nn.init.normal_(self.input_proj.weight, std=0.1 * c.d_model**-0.5)
+        for proj in (self.input_proj, self.semantic_proj):
+            if proj is not None:  # starts small: the model is T5 until it learns
+                nn.init.normal_(proj.weight, std=0.1 * c.d_model**-0.5)
         for module in self.modules():
             if isinstance(module, SelfAttention):
                 nn.init.normal_(module.qkv.weight, std=kv_std)
@@ -422,6 +448,14 @@ class T5(nn.Module):
         frames = self.step_frames(memory, query_frames, length)
         return self.input_proj(memory.hidden[:, frames])
 
+    def aligned_semantic(self, first: Tensor, sources: Tensor) -> Tensor:
+        """The projected embeddings of the first stream's tokens `first` [B, M] at
+        `sources` [n] (-1: none, adds zero): [B, n, D]."""
+        assert self.semantic_proj is not None
+        tokens = first[:, sources.clamp(min=0)]
+        keep = (sources >= 0).to(self.embed.weight.dtype)[None, :, None]
+        return self.semantic_proj(self.embed(tokens) * keep)
+
     def step_frames(
         self, memory: EncoderMemory, query_frames: Tensor | None, length: int
     ) -> Tensor:
@@ -445,7 +479,12 @@ class T5(nn.Module):
         """Teacher-forced decoder up to the output layer: tokens -> hidden [B, L, D]."""
         x = self.embed_decoder(tokens)
         aligned_input = self.aligned_input(memory, query_frames, x.shape[1])
-        x = self.dropout(x if aligned_input is None else x + aligned_input)
+        if aligned_input is not None:
+            x = x + aligned_input
+        if self.semantic_proj is not None:
+            sources = semantic_sources(self.step_frames(memory, query_frames, x.shape[1]))
+            x = x + self.aligned_semantic(tokens[:, 0] if tokens.dim() == 3 else tokens, sources)
+        x = self.dropout(x)
         dtype = compute_dtype(x)
         bias = aligned(self.decoder_bias.square(x.shape[1], x.device).to(dtype))  # causal
         cross_mask = self.cross_mask(memory, query_frames, x.shape[1], dtype)
@@ -501,9 +540,14 @@ class T5(nn.Module):
         cross_mask = self.cross_mask(memory, query_frames, max_length, kv.dtype)
         rows = self.cross_bias is not None
         inputs = self.aligned_input(memory, query_frames, max_length)
+        fed = sources = None
+        if self.semantic_proj is not None:
+            sources = semantic_sources(self.step_frames(memory, query_frames, max_length))
+            fed = torch.zeros(b, max_length, dtype=torch.long, device=hidden.device)
         return DecodeCache(
-            self_k, torch.zeros_like(self_k), cross_k, cross_v, cross_mask, rows, inputs, position
-        )
+            self_k, torch.zeros_like(self_k), cross_k, cross_v, cross_mask, rows, inputs,
+            fed, sources, position,
+        )  # fmt: skip
 
     @torch.no_grad()
     def decode_step(self, tokens: Tensor, cache: DecodeCache) -> Tensor:
@@ -525,6 +569,10 @@ class T5(nn.Module):
         query_pos = cache.position + torch.arange(n, device=device)  # [n]
         if cache.inputs is not None:
             x = x + cache.inputs.index_select(1, query_pos)
+        if cache.fed is not None and cache.sources is not None:
+            # written first: a prefill's later steps may read its earlier tokens
+            cache.fed.index_copy_(1, query_pos, tokens[:, 0] if tokens.dim() == 3 else tokens)
+            x = x + self.aligned_semantic(cache.fed, cache.sources.index_select(0, query_pos))
         bias = self.decoder_bias(query_pos, torch.arange(cache.max_length, device=device))
         bias = bias.to(cache.self_k.dtype)  # [1, H, n, M]; masks unwritten positions
         cross_mask = cache.cross_mask

@@ -25,6 +25,7 @@ class ModelSection:
     dropout: float = 0.1
     cross_bias: bool = False  # time-aligned cross-attention bias (model/config.py); not in T5
     aligned_input: bool = False  # the input at each step's frame added to its embedding; not in T5
+    aligned_semantic: bool = False  # the target's semantic token at each acoustic step's time, too
     # relative position buckets and the distance past which they share the last one;
     # 0 = the preset's (T5: 32 and 128)
     num_buckets: int = 0

@@ -112,6 +112,7 @@ def build_run(config: TrainConfig, env: Env) -> Run:
         config.model.preset, layout.vocab_size,
         dropout=config.model.dropout, num_streams=layout.num_streams,
         cross_bias=config.model.cross_bias, aligned_input=config.model.aligned_input,
+        aligned_semantic=config.model.aligned_semantic,
         **{name: value for name, value in positions.items() if value},
     )  # fmt: skip
     torch.manual_seed(config.seed)  # the same initial weights in every process
