@@ -283,9 +283,15 @@ def semantic_sources(frames: Tensor) -> Tensor:
     feeds at position f + 1 of the first stream.
     """
     steps = torch.arange(frames.shape[0], device=frames.device)
-    num_semantic = int((frames == steps).long().cumprod(0).sum())
+    num_semantic = (frames == steps).long().cumprod(0).sum()  # a tensor: no host sync
     later = (steps >= num_semantic) & (frames < num_semantic)
     return torch.where(later, frames + 1, torch.full_like(frames, -1))
+
+
+def first_stream(tokens: Tensor) -> Tensor:
+    """Decoder tokens [B, L] or [B, S, L] -> the first stream's [B, L] (which holds the
+    semantic part in both layouts)."""
+    return tokens[:, 0] if tokens.dim() == 3 else tokens
 
 
 def compute_dtype(x: Tensor) -> torch.dtype:
@@ -483,7 +489,7 @@ class T5(nn.Module):
             x = x + aligned_input
         if self.semantic_proj is not None:
             sources = semantic_sources(self.step_frames(memory, query_frames, x.shape[1]))
-            x = x + self.aligned_semantic(tokens[:, 0] if tokens.dim() == 3 else tokens, sources)
+            x = x + self.aligned_semantic(first_stream(tokens), sources)
         x = self.dropout(x)
         dtype = compute_dtype(x)
         bias = aligned(self.decoder_bias.square(x.shape[1], x.device).to(dtype))  # causal
@@ -571,7 +577,7 @@ class T5(nn.Module):
             x = x + cache.inputs.index_select(1, query_pos)
         if cache.fed is not None and cache.sources is not None:
             # written first: a prefill's later steps may read its earlier tokens
-            cache.fed.index_copy_(1, query_pos, tokens[:, 0] if tokens.dim() == 3 else tokens)
+            cache.fed.index_copy_(1, query_pos, first_stream(tokens))
             x = x + self.aligned_semantic(cache.fed, cache.sources.index_select(0, query_pos))
         bias = self.decoder_bias(query_pos, torch.arange(cache.max_length, device=device))
         bias = bias.to(cache.self_k.dtype)  # [1, H, n, M]; masks unwritten positions
