@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +16,17 @@ from bandmate.data.medleydb import load_metadata
 from tests.tiny import build_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures"
+# The project's checkouts sit beside shared/; a clone elsewhere names the folder instead.
+FIXTURES = Path(os.environ.get("BANDMATE_FIXTURES", REPO.parent / "shared" / "fixtures"))
 MEDLEYDB_METADATA = FIXTURES / "medleydb-metadata"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop with one line, not a screen of FileNotFoundErrors, when the fixtures are missing."""
+    if not MEDLEYDB_METADATA.is_dir():
+        raise pytest.UsageError(
+            f"{FIXTURES}: test fixtures not found (clone beside shared/, or set BANDMATE_FIXTURES)"
+        )
 
 
 def tone(seconds: float, rate: int, freq: float, amp: float = 0.3) -> np.ndarray:
