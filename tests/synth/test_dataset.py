@@ -16,18 +16,10 @@ from bandmate.data.medleydb import scan_medleydb
 from bandmate.data.pairs import PRESETS, Pair, build_pair
 from bandmate.synth import dataset
 from bandmate.synth.dataset import SynthReport, synthesize
+from tests.conftest import MEDLEYDB_METADATA
 from tests.synth.conftest import tiny_settings
 
-# shared/ lies beside the checkout (CI), or one level up from a worktree.
-REPO = Path(__file__).resolve().parents[2]
-REAL_METADATA = next(
-    (
-        base / "shared/fixtures/medleydb-metadata/AcDc_BackInBlack_METADATA.yaml"
-        for base in (REPO.parent, REPO.parent.parent)
-        if (base / "shared/fixtures").is_dir()
-    ),
-    REPO.parent / "shared/fixtures/medleydb-metadata/AcDc_BackInBlack_METADATA.yaml",
-)
+REAL_METADATA = MEDLEYDB_METADATA / "AcDc_BackInBlack_METADATA.yaml"
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -50,7 +42,6 @@ def test_medleydb_reader_loads_every_song(tiny_dataset: SynthReport) -> None:
         assert len(list(midi_dir.glob("*_STEM_*.mid"))) == len(song.stems)
 
 
-@pytest.mark.skipif(not REAL_METADATA.is_file(), reason="shared fixtures not present")
 def test_metadata_has_the_real_schema(tiny_dataset: SynthReport) -> None:
     real = yaml.safe_load(REAL_METADATA.read_text())
     real_stem = real["stems"]["S02"]

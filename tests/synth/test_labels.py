@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 import yaml
 
 from bandmate.data.roles import gm_label
 from bandmate.synth.band import PAD_PROGRAMS, PERCUSSION, SINGER_RANGE, lead_label
 from bandmate.synth.corpus import CHORALE_ENSEMBLES, FOLK_LEADS
 from bandmate.synth.styles import STYLES
+from tests.conftest import FIXTURES
 
-REPO = Path(__file__).resolve().parents[2]
-TAXONOMY = next(
-    (
-        base / "shared/fixtures/medleydb-taxonomy.yaml"
-        for base in (REPO.parent, REPO.parent.parent)
-        if (base / "shared/fixtures/medleydb-taxonomy.yaml").is_file()
-    ),
-    None,
-)
+TAXONOMY = FIXTURES / "medleydb-taxonomy.yaml"
 
 
 def _leaves(node: object) -> set[str]:
@@ -32,9 +22,7 @@ def _leaves(node: object) -> set[str]:
     return {str(node)}
 
 
-@pytest.mark.skipif(TAXONOMY is None, reason="shared fixtures not present")
 def test_labels_are_medleydb_labels() -> None:
-    assert TAXONOMY is not None
     known = _leaves(yaml.safe_load(TAXONOMY.read_text()))
     programs = {p for s in STYLES for p in (*s.bass_programs, *s.chord_programs)}
     programs |= {p for ensemble in CHORALE_ENSEMBLES.values() for p in ensemble}
