@@ -63,6 +63,19 @@ def test_sampling_filters():
         SamplingConfig(top_p=2.0)
 
 
+def test_sampling_draws_in_proportion_over_streams_and_never_an_invalid_id():
+    # Drawing among the top k (here all 4, one of them masked) keeps softmax's proportions.
+    probs = torch.tensor([0.5, 0.3, 0.2, 0.9])
+    logits = probs.log().expand(4000, 2, 4)  # [B, S, V]
+    valid = torch.tensor([True, True, True, False])
+    ids = sample(logits, valid, SamplingConfig(top_k=10), torch.Generator().manual_seed(0))
+    assert ids.shape == (4000, 2) and not (ids == 3).any()
+    shares = torch.bincount(ids.flatten(), minlength=4)[:3] / ids.numel()
+    torch.testing.assert_close(shares, probs[:3] / probs[:3].sum(), atol=0.03, rtol=0)
+    cold = sample(logits, valid, SamplingConfig(temperature=0.25), torch.Generator().manual_seed(0))
+    assert (cold == 0).float().mean() > 0.85  # 0.5^4 : 0.3^4 : 0.2^4 -> 0.87 on id 0
+
+
 @pytest.mark.parametrize("kind", ["flatten", "delay"])
 def test_guidance_contrasts_the_input_with_the_null_input(kind, request):
     model, layout, _ = load_checkpoint(request.getfixturevalue(f"{kind}_checkpoint"))

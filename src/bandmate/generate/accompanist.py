@@ -188,7 +188,7 @@ class Accompanist:
                 out,
                 audio.cpu().numpy(),
                 round(start * codec_rate),
-                round(config.overlap_seconds * codec_rate) if index else 0,
+                round(overlap * codec_rate) if index else 0,
             )
             timings.tokenize += t1 - t0
             timings.decode += t2 - t1
