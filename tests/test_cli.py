@@ -3,7 +3,9 @@ import sys
 
 import pytest
 
-from bandmate.cli import COMMANDS, main
+from bandmate.cli import COMMANDS, build_parser, main
+from bandmate.demo import DemoConfig
+from bandmate.generate.cli import DEFAULT_CANDIDATES
 
 
 def test_building_the_parser_imports_no_torch():
@@ -28,3 +30,12 @@ def test_python_dash_m_runs_the_cli():
         [sys.executable, "-m", "bandmate", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("bandmate ")
+
+
+def test_generate_keeps_the_best_of_eight_by_default_and_evaluate_single_tries():
+    # generate's default is what `make demo` measures; evaluate's stays the thesis's
+    # single try, so the model card's commands keep their meaning.
+    parser = build_parser()
+    assert parser.parse_args(["generate", "in.wav"]).candidates == DEFAULT_CANDIDATES == 8
+    assert parser.parse_args(["evaluate"]).candidates == 1
+    assert DemoConfig().candidates == DEFAULT_CANDIDATES

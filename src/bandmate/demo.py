@@ -23,6 +23,7 @@ from typing import Any
 from bandmate.config import load_config, save_config, to_dict
 from bandmate.data.clips import ClipConfig
 from bandmate.errors import BandmateError, ConfigError
+from bandmate.generate.cli import DEFAULT_CANDIDATES
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class DemoConfig:
     eval_clips: int = 12
     # Accompaniments sampled per clip; the one `bandmate generate --candidates` would keep
     # is evaluated (scored against the input alone). 1 = single tries, as the thesis judged.
-    candidates: int = 4
+    candidates: int = DEFAULT_CANDIDATES
 
 
 def _stage(name: str, work: Callable[[], Any]) -> Any:

@@ -1,0 +1,110 @@
+"""How much choosing among candidates buys: best of N for N = 1, 2, 4, ... on held-out clips.
+
+For each test clip of `bandmate evaluate` (same clips, same input override), samples
+`--candidates` accompaniments once and scores each against the input alone, as
+`bandmate generate --candidates` does (`generate/run.candidate_score`). Best of N is
+then read off without sampling again: the candidates are cut into groups of N, each
+group keeps its best-scoring one, and the metrics are averaged over the groups. N = 1 is
+the single try, the baseline. Prints one JSON object with, per N, `outcome/music`,
+`fit/chroma` and `fit/rhythm` (`bandmate evaluate`'s definitions).
+
+    PYTHONPATH=src python benchmarks/candidate_choice.py --checkpoint bandmate:bass-to-drums \
+        --data VALIDATION_SONGS --clips 24 --candidates 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from bandmate.data.audio import resample
+from bandmate.data.clips import ClipConfig, SkipCounter
+from bandmate.evaluate.clips import TestClip, select_clips, test_pairs
+from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_similarity
+from bandmate.evaluate.run import _spec_of
+from bandmate.generate.accompanist import Accompanist, GenerateConfig
+from bandmate.generate.run import candidate_score
+
+
+def clip_scores(acc: Accompanist, test: TestClip, config: GenerateConfig) -> dict[str, Any]:
+    """Every candidate's score, and the similarities of the clip's baselines (its
+    original accompaniment, another song's) to the input."""
+    rate, clip = acc.codec.sample_rate_hz, test.clip
+    source, original = clip.at_rate(rate)
+    shuffled = resample(test.shuffled, clip.sample_rate_hz, rate)[: source.size]
+    generated, _, _ = acc.accompany(clip.input, clip.sample_rate_hz, config)
+    scores: dict[str, Any] = {
+        "candidates": [candidate_score(c[: source.size], source, rate) for c in generated]
+    }
+    for name, part in (("original", original[: source.size]), ("shuffled", shuffled)):
+        scores[f"chroma/{name}"] = chroma_similarity(part, source, rate)
+        scores[f"rhythm/{name}"] = rhythm_similarity(part, source, rate)
+    return scores
+
+
+def _defined(value: float) -> float | None:
+    return None if np.isnan(value) else value
+
+
+def best_of(clips: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """Metrics of the kept candidate, averaged over the disjoint groups of n."""
+    groups = len(clips[0]["candidates"]) // n
+    music: list[float] = []
+    fits: dict[str, list[float]] = {"chroma": [], "rhythm": []}
+    for g in range(groups):
+        kept = [
+            max(clip["candidates"][g * n : (g + 1) * n], key=lambda s: s["score"]) for clip in clips
+        ]
+        music.append(float(np.mean([k["outcome"] == "music" for k in kept])))
+        for kind, values in fits.items():
+            baselines = [[clip[f"{kind}/{s}"] for clip in clips] for s in ("original", "shuffled")]
+            values.append(normalized_fit([k[kind] for k in kept], *baselines))
+    return {
+        "outcome/music": float(np.mean(music)),
+        # A fit is undefined (None) where the baselines coincide: drums carry no chroma.
+        **{f"fit/{kind}": _defined(float(np.mean(v))) for kind, v in fits.items()},
+        "groups": groups,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--data", required=True, help="a `bandmate synth` folder")
+    parser.add_argument("--input", default="", help="input stems' labels (evaluate --input)")
+    parser.add_argument("--split", default="all")
+    parser.add_argument("--clips", type=int, default=24)
+    parser.add_argument("--candidates", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    acc = Accompanist.from_checkpoint(args.checkpoint, "cpu")
+    pairs = test_pairs(
+        acc.manifest.get("dataset", "synth"),
+        args.data,
+        _spec_of(acc.manifest, args.input),
+        args.split,
+    )
+    tests = select_clips(
+        pairs, ClipConfig(clip_seconds=acc.clip_seconds), args.clips, SkipCounter()
+    )
+    config = GenerateConfig(candidates=args.candidates, seed=args.seed)
+    clips = [clip_scores(acc, t, config) for t in tqdm(tests, desc="clips", unit="clip")]
+    sizes = [n for n in (1, 2, 4, 8, 16, 32, 64) if n <= args.candidates]
+    report = {
+        "checkpoint": args.checkpoint,
+        "data": args.data,
+        "input": args.input,
+        "clips": len(clips),
+        "candidates": args.candidates,
+        "best_of": {str(n): best_of(clips, n) for n in sizes},
+        "per_clip": clips,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
