@@ -13,7 +13,9 @@ def run(*args: str) -> int:
     return main(["generate", *args])
 
 
-def test_long_stereo_input_gives_same_length_accompaniment(delay_checkpoint: Path, tmp_path: Path):
+def test_long_stereo_input_gives_same_length_accompaniment(
+    delay_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     src = tmp_path / "in.wav"
     sf.write(src, music(25.0, 44100, channels=2), 44100)
     assert (
@@ -34,6 +36,7 @@ def test_long_stereo_input_gives_same_length_accompaniment(delay_checkpoint: Pat
     assert mix.shape == (25 * 44100, 2) and np.abs(mix).max() <= 1.0
     report = json.loads((tmp_path / "o" / "generation.json").read_text())
     assert report["windows"] == 17 and report["seed"] == 0
+    assert "17/17" in capsys.readouterr().err  # the windows' progress bar
     assert {"tokenize_s", "decode_s", "codec_decode_s", "total_s"} <= set(report["timings"])
     assert report["codec_spec"].startswith("encodec:")
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from bandmate.data.audio import resample
 from bandmate.errors import BandmateError
@@ -169,7 +170,9 @@ class Accompanist:
         overlap_sem = round(overlap * self.semantic.frame_rate_hz)
         overlap_ac = round(overlap * self.codec.frame_rate_hz)
         previous: np.ndarray | None = None
-        for index, start in enumerate(starts):
+        # A bar for long inputs only: evaluation's one-window clips have their own.
+        bar = tqdm(starts, desc="windows", unit="window", disable=len(starts) < 2, leave=False)
+        for index, start in enumerate(bar):
             t0 = time.perf_counter()
             ids = self._semantic_ids(
                 cut(source, round(start * sem_rate), round(self.clip_seconds * sem_rate))
