@@ -1,4 +1,4 @@
-"""Shared test fixtures: real metadata from ../shared/fixtures, short synthesized audio."""
+"""Shared test fixtures: real dataset metadata (tests/fixtures), short synthesized audio."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from bandmate.data.medleydb import load_metadata
 from tests.tiny import build_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
-# The project's checkouts sit beside shared/; a clone elsewhere names the folder instead.
-FIXTURES = Path(os.environ.get("BANDMATE_FIXTURES", REPO.parent / "shared" / "fixtures"))
+# A copy of the project's shared/fixtures (PROVENANCE.md there), so that a clone anywhere
+# runs the suite; BANDMATE_FIXTURES points the tests at another copy.
+FIXTURES = Path(os.environ.get("BANDMATE_FIXTURES", REPO / "tests" / "fixtures"))
 MEDLEYDB_METADATA = FIXTURES / "medleydb-metadata"
 
 
@@ -25,7 +26,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Stop with one line, not a screen of FileNotFoundErrors, when the fixtures are missing."""
     if not MEDLEYDB_METADATA.is_dir():
         raise pytest.UsageError(
-            f"{FIXTURES}: test fixtures not found (clone beside shared/, or set BANDMATE_FIXTURES)"
+            f"{FIXTURES}: test fixtures not found (BANDMATE_FIXTURES names a missing folder?)"
         )
 
 
