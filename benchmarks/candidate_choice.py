@@ -6,7 +6,8 @@ For each test clip of `bandmate evaluate` (same clips, same input override), sam
 then read off without sampling again: the candidates are cut into groups of N, each
 group keeps its best-scoring one, and the metrics are averaged over the groups. N = 1 is
 the single try, the baseline. Prints one JSON object with, per N, `outcome/music`,
-`fit/chroma` and `fit/rhythm` (`bandmate evaluate`'s definitions).
+`fit/chroma` and `fit/rhythm` (`bandmate evaluate`'s definitions), for generate's score
+and, in `best_of_by_rule`, for choices that favour the input's rhythm (`RULES`).
 
     PYTHONPATH=src python benchmarks/candidate_choice.py --checkpoint bandmate:bass-to-drums \
         --data VALIDATION_SONGS --clips 24 --candidates 16
@@ -16,33 +17,37 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from bandmate.data.audio import resample
-from bandmate.data.clips import ClipConfig, SkipCounter
-from bandmate.evaluate.clips import TestClip, select_clips, test_pairs
+from bandmate.data.clips import SkipCounter
+from bandmate.evaluate.clips import TestClip
 from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_similarity
-from bandmate.evaluate.run import _spec_of
+from bandmate.evaluate.run import EvaluateConfig, reference_audio, select_test_clips
 from bandmate.generate.accompanist import Accompanist, GenerateConfig
-from bandmate.generate.run import candidate_score
+from bandmate.generate.run import pick_candidate
+
+# Ways to keep one candidate: the score `bandmate generate` uses, and two that favour
+# following the input's rhythm (to see how far choosing alone could take a rhythm fit).
+RULES: dict[str, Callable[[dict[str, Any]], float]] = {
+    "score": lambda s: s["score"],
+    "rhythm_twice": lambda s: s["score"] + s["rhythm"],
+    "rhythm_only": lambda s: s["rhythm"],
+}
 
 
 def clip_scores(acc: Accompanist, test: TestClip, config: GenerateConfig) -> dict[str, Any]:
     """Every candidate's score, and the similarities of the clip's baselines (its
     original accompaniment, another song's) to the input."""
-    rate, clip = acc.codec.sample_rate_hz, test.clip
-    source, original = clip.at_rate(rate)
-    shuffled = resample(test.shuffled, clip.sample_rate_hz, rate)[: source.size]
-    generated, _, _ = acc.accompany(clip.input, clip.sample_rate_hz, config)
-    scores: dict[str, Any] = {
-        "candidates": [candidate_score(c[: source.size], source, rate) for c in generated]
-    }
-    for name, part in (("original", original[: source.size]), ("shuffled", shuffled)):
-        scores[f"chroma/{name}"] = chroma_similarity(part, source, rate)
-        scores[f"rhythm/{name}"] = rhythm_similarity(part, source, rate)
+    rate, audio = acc.codec.sample_rate_hz, reference_audio(acc, test)
+    generated, _, _ = acc.accompany(test.clip.input, test.clip.sample_rate_hz, config)
+    scores: dict[str, Any] = {"candidates": pick_candidate(generated, audio["input"], rate)[1]}
+    for name in ("original", "shuffled"):
+        scores[f"chroma/{name}"] = chroma_similarity(audio[name], audio["input"], rate)
+        scores[f"rhythm/{name}"] = rhythm_similarity(audio[name], audio["input"], rate)
     return scores
 
 
@@ -50,15 +55,15 @@ def _defined(value: float) -> float | None:
     return None if np.isnan(value) else value
 
 
-def best_of(clips: list[dict[str, Any]], n: int) -> dict[str, Any]:
-    """Metrics of the kept candidate, averaged over the disjoint groups of n."""
+def best_of(
+    clips: list[dict[str, Any]], n: int, rule: Callable[[dict[str, Any]], float]
+) -> dict[str, Any]:
+    """Metrics of the candidate `rule` keeps, averaged over the disjoint groups of n."""
     groups = len(clips[0]["candidates"]) // n
     music: list[float] = []
     fits: dict[str, list[float]] = {"chroma": [], "rhythm": []}
     for g in range(groups):
-        kept = [
-            max(clip["candidates"][g * n : (g + 1) * n], key=lambda s: s["score"]) for clip in clips
-        ]
+        kept = [max(clip["candidates"][g * n : (g + 1) * n], key=rule) for clip in clips]
         music.append(float(np.mean([k["outcome"] == "music" for k in kept])))
         for kind, values in fits.items():
             baselines = [[clip[f"{kind}/{s}"] for clip in clips] for s in ("original", "shuffled")]
@@ -82,15 +87,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     acc = Accompanist.from_checkpoint(args.checkpoint, "cpu")
-    pairs = test_pairs(
-        acc.manifest.get("dataset", "synth"),
-        args.data,
-        _spec_of(acc.manifest, args.input),
-        args.split,
-    )
-    tests = select_clips(
-        pairs, ClipConfig(clip_seconds=acc.clip_seconds), args.clips, SkipCounter()
-    )
+    clips_config = EvaluateConfig(clips=args.clips, split=args.split, input=args.input)
+    tests = select_test_clips(acc, args.data, clips_config, SkipCounter())
     config = GenerateConfig(candidates=args.candidates, seed=args.seed)
     clips = [clip_scores(acc, t, config) for t in tqdm(tests, desc="clips", unit="clip")]
     sizes = [n for n in (1, 2, 4, 8, 16, 32, 64) if n <= args.candidates]
@@ -100,7 +98,10 @@ def main() -> None:
         "input": args.input,
         "clips": len(clips),
         "candidates": args.candidates,
-        "best_of": {str(n): best_of(clips, n) for n in sizes},
+        "best_of": {str(n): best_of(clips, n, RULES["score"]) for n in sizes},
+        "best_of_by_rule": {
+            name: {str(n): best_of(clips, n, rule) for n in sizes} for name, rule in RULES.items()
+        },
         "per_clip": clips,
     }
     print(json.dumps(report, indent=2))

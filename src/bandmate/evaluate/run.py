@@ -55,23 +55,41 @@ def _spec_of(manifest: dict[str, Any], input_override: str = "") -> PairSpec:
     return PairSpec(input_override or str(pair["input"]), str(pair["target"]))
 
 
+def dataset_of(acc: Accompanist, config: EvaluateConfig) -> str:
+    """The layout of the evaluation data: the configured one, else the checkpoint's."""
+    return config.dataset or acc.manifest.get("dataset") or "medleydb"
+
+
+def select_test_clips(
+    acc: Accompanist, data: str | Path, config: EvaluateConfig, skips: SkipCounter
+) -> list[TestClip]:
+    """The test clips of `data` for this checkpoint's pair (or `config.input`'s stems),
+    of its clip length, each with another song's accompaniment."""
+    pairs = test_pairs(
+        dataset_of(acc, config), data, _spec_of(acc.manifest, config.input), config.split
+    )
+    return select_clips(pairs, ClipConfig(clip_seconds=acc.clip_seconds), config.clips, skips)
+
+
+def reference_audio(acc: Accompanist, test: TestClip) -> dict[str, np.ndarray]:
+    """input / original / shuffled, mono at the codec's rate, the input's length."""
+    rate, clip = acc.codec.sample_rate_hz, test.clip
+    source, original = clip.at_rate(rate)
+    shuffled = resample(test.shuffled, clip.sample_rate_hz, rate)
+    n = source.size
+    return {"input": source, "original": original[:n], "shuffled": shuffled[:n]}
+
+
 def clip_audio(acc: Accompanist, test: TestClip, config: GenerateConfig) -> dict[str, np.ndarray]:
     """input / original / shuffled / generated, mono at the codec's rate, same length.
 
     With `config.candidates` > 1 the generated one is the candidate `bandmate generate`
     would keep (`pick_candidate`: scored against the input alone, never the original)."""
-    rate, clip = acc.codec.sample_rate_hz, test.clip
-    source, original = clip.at_rate(rate)
-    shuffled = resample(test.shuffled, clip.sample_rate_hz, rate)
-    generated, _, _ = acc.accompany(clip.input, clip.sample_rate_hz, config)
-    best = pick_candidate(generated, source, rate)[0] if len(generated) > 1 else 0
-    n = source.size
-    return {
-        "input": source,
-        "original": original[:n],
-        "shuffled": shuffled[:n],
-        "generated": np.pad(generated[best][:n], (0, max(0, n - generated.shape[1]))),
-    }
+    audio = reference_audio(acc, test)
+    generated, _, _ = acc.accompany(test.clip.input, test.clip.sample_rate_hz, config)
+    rate, n = acc.codec.sample_rate_hz, audio["input"].size
+    best = pick_candidate(generated, audio["input"], rate)[0] if len(generated) > 1 else 0
+    return {**audio, "generated": np.pad(generated[best][:n], (0, max(0, n - generated.shape[1])))}
 
 
 def clip_row(audio: dict[str, np.ndarray], rate: int) -> dict[str, Any]:
@@ -165,11 +183,9 @@ def evaluate(
     out = Path(out)
     acc = Accompanist.from_checkpoint(checkpoint, device)
     config = replace(config, generate=acc.settings(config.generate))  # reported as used
-    manifest = acc.manifest
-    dataset = config.dataset or manifest.get("dataset") or "medleydb"
-    pairs = test_pairs(dataset, data, _spec_of(manifest, config.input), config.split)
+    dataset = dataset_of(acc, config)
     skips = SkipCounter()
-    tests = select_clips(pairs, ClipConfig(clip_seconds=acc.clip_seconds), config.clips, skips)
+    tests = select_test_clips(acc, data, config, skips)
     rate = acc.codec.sample_rate_hz
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
     tokens = [clip_tokens(acc, test) for test in tests]

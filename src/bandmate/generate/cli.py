@@ -30,9 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output folder (a folder input writes OUT/<file stem>/); "
         "default: bandmate-out/<input stem> in the current folder",
     )
-    # Eight: on validation songs the best of 8 was judged music in 24 of 24 clips for
-    # both drum and bass models, single tries in 15-18; on a harder second set in 0.88
-    # and 0.98 of them, single tries in 0.55 and 0.50 (benchmarks/candidate_choice.py).
+    # Eight: on validation songs the best of 8 was judged music in all clips for both
+    # drum and bass models, single tries in 0.64-0.77; on a harder second set in 0.88
+    # and 0.98 of them, single tries in 0.50-0.55 (benchmarks/candidate_choice.py).
     add_sampling_arguments(parser, candidates=DEFAULT_CANDIDATES)
     parser.add_argument(
         "--overlap", type=float, default=2.0, help="seconds by which windows of long inputs overlap"

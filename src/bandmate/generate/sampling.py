@@ -70,8 +70,8 @@ def sample(
     vocab = logits.shape[-1]
     k = config.top_k if 0 < config.top_k < vocab else vocab
     # Draw among the k best only, sorted (top-p needs them so): the same distribution
-    # as masking the rest of the vocabulary, but a multinomial over all V ids was a
-    # fifth of decoding's time (benchmarks/generate_speed.py).
+    # as masking the rest of the vocabulary, but a multinomial over all V ids took a
+    # fifth of a window's decoding in a profile (benchmarks/sampling_speed.py: 1.15-1.42x).
     top, order = torch.topk(logits / config.temperature, k, dim=-1)
     probs = torch.softmax(_drop_beyond_p(top, config.top_p), dim=-1)
     pick = torch.multinomial(probs.reshape(-1, k), 1, generator=generator)
