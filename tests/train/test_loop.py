@@ -210,3 +210,21 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown key(s) nope" in capsys.readouterr().err
     assert main(["train", str(CONFIGS / "tiny.yaml"), "--set", f"data.tokens={tmp_path}"]) == 2
     assert "manifest.json" in capsys.readouterr().err
+
+
+def test_init_fine_tunes_from_a_checkpoint_and_checks_it_fits(tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    train(_config(tokens, tmp_path / "base", "steps=3", "model.dropout=0.0"))
+    base = load_file(str(tmp_path / "base/checkpoints/last/model.safetensors"))
+    init = tmp_path / "base/checkpoints/last"
+    sets = ("steps=1", "model.dropout=0.0", "optim.lr=1e-9", f"init={init}")
+    train(_config(tokens, tmp_path / "tuned", *sets))
+    tuned = load_file(str(tmp_path / "tuned/checkpoints/last/model.safetensors"))
+    for name in base:  # one step at a negligible rate: still the initial weights
+        torch.testing.assert_close(tuned[name], base[name], rtol=1e-4, atol=1e-6)
+    with pytest.raises(ConfigError, match="model differs"):
+        train(_config(tokens, tmp_path / "wider", *sets, "model.aligned_input=true"))
+    other = write_tokens(tmp_path / "other", seed=1)
+    (other / "centroids.npy").write_bytes(b"other clusters")
+    with pytest.raises(ConfigError, match="another semantic tokenizer"):
+        train(_config(other, tmp_path / "retokenized", *sets))

@@ -15,6 +15,7 @@ A checkpoint is built under a temporary name and renamed into place; older ones 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -27,9 +28,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from bandmate.config import save_config
-from bandmate.errors import DataError
+from bandmate.errors import ConfigError, DataError
 from bandmate.io import atomic_write_text, replace_dir
-from bandmate.model.checkpoint import WEIGHTS, save_model
+from bandmate.model.checkpoint import WEIGHTS, save_model, tokenizer_files
 from bandmate.model.t5 import T5
 from bandmate.tokens.layout import TokenLayout
 from bandmate.train.config import TrainConfig
@@ -150,3 +151,35 @@ def load_training_state(
     else:
         log.warning("%s: no RNG state for rank %d; dropout will differ", directory, rank)
     return weights, optim_state, dict(trainer)
+
+
+def initial_weights(
+    spec: str, model: T5, layout: TokenLayout, data_root: Path, manifest: dict[str, Any]
+) -> dict[str, torch.Tensor]:
+    """The weights of checkpoint `spec` (`init`: fine-tuning), float32, after checking that
+    they fit: the same model config, the same token layout, and tokens made with the same
+    semantic tokenizer (other k-means clusters would give every input id another meaning).
+    """
+    from bandmate.model.checkpoint import load_checkpoint  # generation's loader
+
+    loaded, init_layout, meta = load_checkpoint(spec)
+    where = meta["checkpoint"]
+    ours, theirs = dataclasses.asdict(model.config), dataclasses.asdict(loaded.config)
+    # Dropout is a training setting, not part of the architecture: fine-tuning may change it.
+    differ = sorted(name for name in ours if name != "dropout" and theirs.get(name) != ours[name])
+    if differ:
+        raise ConfigError(
+            f"init {where}: its model differs from this config's ({', '.join(differ)})"
+        )
+    if init_layout != layout:
+        raise ConfigError(f"init {where}: its token layout {init_layout} differs from the tokens'")
+    if meta["tokenizer_dir"] is not None:
+        for name in tokenizer_files(manifest, data_root):
+            here, there = data_root / name, meta["tokenizer_dir"] / name
+            if here.is_file() and (not there.is_file() or here.read_bytes() != there.read_bytes()):
+                raise ConfigError(
+                    f"init {where}: {data_root} was tokenized with another semantic tokenizer "
+                    f"({name} differs); copy {meta['tokenizer_dir']}/* into the token folder "
+                    "before tokenizing"
+                )
+    return {name: tensor.float() for name, tensor in loaded.state_dict().items()}

@@ -74,6 +74,11 @@ class TrainConfig:
     checkpoint_every: int = 1000
     keep_last: int = 2  # newest checkpoints kept, besides the best by validation loss
     resume: bool = True  # continue from the run directory's last checkpoint if present
+    # Fine-tuning: start from this checkpoint's weights (a checkpoint or run directory, or
+    # bandmate:PRESET) instead of random ones; the optimizer and schedule start afresh.
+    # Its model must equal this config's, and the tokens must come from its tokenizer.
+    # A run that resumes from its own checkpoint ignores it.
+    init: str = ""
     progress: bool = True  # tqdm progress bar on the main process
     # full: softmax over the whole vocabulary (the thesis) | valid: over the ids valid at
     # each position only, what constrained sampling draws from (faster; train/losses.py)

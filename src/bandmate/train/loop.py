@@ -117,6 +117,12 @@ def build_run(config: TrainConfig, env: Env) -> Run:
     )  # fmt: skip
     torch.manual_seed(config.seed)  # the same initial weights in every process
     model = T5(model_config).to(env.device)
+    last = checkpoints.last_checkpoint(config.out)
+    if config.init and last is None:  # a resumed run has its own weights
+        model.load_state_dict(checkpoints.initial_weights(
+            config.init, model, layout, data.root, data.manifest
+        ))  # fmt: skip
+        log.info("initial weights from %s", config.init)
     engine = wrap(model, env)  # FSDP shards in place, so the optimizer comes after
     optimizer = build_optimizer(model, config.optim)
     torch.manual_seed(config.seed + 1 + env.rank)  # dropout differs between processes
@@ -124,7 +130,6 @@ def build_run(config: TrainConfig, env: Env) -> Run:
     if config.softmax == "valid":
         run.groups = head_groups(data.layout.position_ranges(), env.device)
     run.query_frames = torch.from_numpy(layout.input_frames()).to(env.device)
-    last = checkpoints.last_checkpoint(run.out)
     if last is not None and not config.resume:
         raise ConfigError(f"{run.out}: holds checkpoints already; resume, or choose another out")
     if last is not None:
