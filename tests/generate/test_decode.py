@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 import torch
 
-from bandmate.generate.decode import FREE, forced_prefix, generate_targets, next_logits
+from bandmate.generate.decode import (
+    FREE,
+    ValidHead,
+    forced_prefix,
+    generate_targets,
+    next_logits,
+    valid_masks,
+)
 from bandmate.generate.sampling import SamplingConfig, sample
 from bandmate.model.checkpoint import load_checkpoint
 
@@ -97,3 +104,23 @@ def test_guidance_contrasts_the_input_with_the_null_input(kind, request):
     assert targets.shape == (2, *layout.target_shape) and valid.all()
     with pytest.raises(ValueError, match="invalid sampling"):
         SamplingConfig(guidance=-1.0)
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+def test_valid_head_gives_the_full_logits_of_each_steps_valid_ids(kind, request):
+    model, layout, _ = load_checkpoint(request.getfixturevalue(f"{kind}_checkpoint"))
+    head = ValidHead(model, layout)
+    hidden = torch.randn(3, model.config.d_model)
+    full = model.head(hidden[:, None])[..., 0, :]  # [B, V] or [B, S, V]
+    full = full if layout.num_streams > 1 else full[:, None]  # [B, S, V]
+    valid_ids = valid_masks(layout, torch.device("cpu"))  # [T, (S,) V]
+    valid_ids = valid_ids if layout.num_streams > 1 else valid_ids[:, None]
+    for t in range(layout.target_steps):
+        logits, valid = head.logits(hidden, t)
+        ids = head.lo[t][:, None] + torch.arange(valid.shape[1])  # [S, W]
+        for s in range(layout.num_streams):
+            got = logits[:, s, valid[s]]
+            want = full[:, s, ids[s, valid[s]]]
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+            assert valid[s].sum() == valid_ids[t, s].sum()  # every valid id, and no other
+            assert valid_ids[t, s, ids[s, valid[s]]].all()

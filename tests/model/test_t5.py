@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import bandmate.model.t5 as t5
 from bandmate.model.config import preset_config
 from bandmate.model.hf import to_hf_model
 from bandmate.model.t5 import T5, EncoderMemory, relative_position_bucket, semantic_sources
@@ -59,7 +60,11 @@ def test_same_logits_as_transformers_t5() -> None:
     [(1, ""), (3, ""), (3, "cross_bias"), (1, "aligned_input"), (1, "aligned_semantic"),
      (3, "aligned_semantic")],
 )  # fmt: skip
-def test_cached_decoding_equals_teacher_forcing(num_streams: int, extra: str) -> None:
+@pytest.mark.parametrize("block", [64, 4])  # 4: steps and a prefill read a growing prefix
+def test_cached_decoding_equals_teacher_forcing(
+    num_streams: int, extra: str, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(t5, "CACHE_BLOCK", block)
     model = _model(num_streams, **({extra: True} if extra else {}))
     enc, dec, mask = _batch()
     if num_streams > 1:

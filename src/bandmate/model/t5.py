@@ -8,8 +8,9 @@ transformers' T5ForConditionalGeneration (see `hf.py`); a test checks equal logi
 
 Speed: attention runs through `scaled_dot_product_attention` with the position bias as
 an additive mask (computed once per stack, not per layer); query/key/value are one
-matmul; `decode_step` reuses a `DecodeCache` with static shapes (self-attention keys and
-values written in place, cross-attention keys and values of all layers computed once).
+matmul; `decode_step` reuses a `DecodeCache` allocated once (self-attention keys and
+values written in place and read up to the written length, rounded up to CACHE_BLOCK;
+cross-attention keys and values of all layers computed once).
 
 Beyond T5 (`T5Config.cross_bias`, off in the thesis's configs): cross-attention may add a
 learned bias by the time distance between the step being predicted and each input frame,
@@ -34,6 +35,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from bandmate.model.config import T5Config
+
+# Cached decoding attends the cache's written positions, rounded up to this many.
+CACHE_BLOCK = 64
 
 
 class RMSNorm(nn.Module):
@@ -141,15 +145,17 @@ class SelfAttention(nn.Module):
     def step(
         self, x: Tensor, bias: Tensor, cache_k: Tensor, cache_v: Tensor, positions: Tensor
     ) -> Tensor:
-        """Attend new positions [B, n, D] to the cache [B, H, M, d_kv], writing theirs in.
+        """Attend new positions [B, n, D] to the cache [B, H, M, d_kv], writing theirs in;
+        only the first `bias.shape[-1]` cache positions are read.
 
-        `positions` [n] is a device tensor (not Python ints) so that a captured CUDA graph
-        or a compiled step stays valid from one position to the next.
+        `positions` [n] is a device tensor (not Python ints): writing at it needs no copy
+        from the host at every step.
         """
         q, k, v = self.project(x)
         cache_k.index_copy_(2, positions, k.to(cache_k.dtype))
         cache_v.index_copy_(2, positions, v.to(cache_v.dtype))
-        return self.o(attend(q, cache_k, cache_v, bias, 0.0))
+        filled = bias.shape[-1]  # keys beyond the bias's width are unwritten: not read
+        return self.o(attend(q, cache_k[:, :, :filled], cache_v[:, :, :filled], bias, 0.0))
 
 
 class CrossAttention(nn.Module):
@@ -566,6 +572,12 @@ class T5(nn.Module):
         Returns:
             logits [B, n, V] or [B, S, n, V] for those positions.
         """
+        return self.head(self.decode_step_hidden(tokens, cache))
+
+    @torch.no_grad()
+    def decode_step_hidden(self, tokens: Tensor, cache: DecodeCache) -> Tensor:
+        """`decode_step` without the output layer: the final hidden states [B, n, D], for
+        a caller that needs the logits of a few ids only (generate/decode.py)."""
         x = self.embed_decoder(tokens)
         n, device = x.shape[1], x.device
         if cache.length + n > cache.max_length:
@@ -579,8 +591,12 @@ class T5(nn.Module):
             # written first: a prefill's later steps may read its earlier tokens
             cache.fed.index_copy_(1, query_pos, first_stream(tokens))
             x = x + self.aligned_semantic(cache.fed, cache.sources.index_select(0, query_pos))
-        bias = self.decoder_bias(query_pos, torch.arange(cache.max_length, device=device))
-        bias = bias.to(cache.self_k.dtype)  # [1, H, n, M]; masks unwritten positions
+        # Attend the written positions only, rounded up to a block so that shapes change
+        # rarely: reading the whole cache every step made self-attention half of a
+        # window's decoding on the CPU (benchmarks/decode_speed.py).
+        filled = min(cache.max_length, -(-(cache.length + n) // CACHE_BLOCK) * CACHE_BLOCK)
+        bias = self.decoder_bias(query_pos, torch.arange(filled, device=device))
+        bias = bias.to(cache.self_k.dtype)  # [1, H, n, filled]; masks unwritten positions
         cross_mask = cache.cross_mask
         if cache.rows:
             assert cross_mask is not None
@@ -589,4 +605,4 @@ class T5(nn.Module):
             x = layer.step(x, bias, cross_mask, cache, index, query_pos)
         cache.position.add_(n)
         cache.length += n
-        return self.head(self.decoder_norm(x))
+        return self.decoder_norm(x)
