@@ -1,9 +1,18 @@
 import math
 
 import librosa
+import numpy as np
 import pytest
 
-from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_similarity
+from bandmate.evaluate.fit import (
+    chroma_match,
+    chroma_similarity,
+    clip_chromas,
+    fit_features,
+    normalized_fit,
+    rhythm_similarity,
+)
+from bandmate.evaluate.outcome import classify_audio
 from tests.evaluate import signals
 from tests.evaluate.signals import RATE
 
@@ -39,3 +48,15 @@ def test_normalized_fit_baselines():
     # An original no closer to the input than a shuffled one: no scale to measure on.
     assert math.isnan(normalized_fit([0.81], [0.663], [0.661]))
     assert math.isnan(normalized_fit([0.5], [0.2], [0.8]))
+
+
+def test_chromas_computed_together_equal_each_clips_own():
+    clips = np.stack([signals.melody(0, 3.0), signals.drums(1, 3.0), signals.chords(2, 3.0)])
+    together = clip_chromas(clips, RATE)
+    for clip, chroma in zip(clips, together, strict=True):
+        alone = fit_features(clip, RATE)
+        np.testing.assert_allclose(chroma, alone.chroma, rtol=1e-6, atol=1e-7)
+        # and handing a computed chroma to the judge and the fit changes nothing
+        given = fit_features(clip, RATE, chroma)
+        assert chroma_match(given, alone) == pytest.approx(1.0, abs=1e-5)
+        assert classify_audio(clip, RATE, chroma) == classify_audio(clip, RATE)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import librosa
 import numpy as np
@@ -44,12 +45,50 @@ def cqt_chroma(wav: np.ndarray) -> np.ndarray:
         return librosa.feature.chroma_cqt(y=wav, sr=ANALYSIS_RATE_HZ, hop_length=HOP, tuning=0.0)
 
 
+@dataclass(frozen=True)
+class FitFeatures:
+    """What the fit similarities compare of one mono clip, at ANALYSIS_RATE_HZ, hop HOP.
+    Computed once per clip: choosing among candidates compares each with one input."""
+
+    chroma: np.ndarray  # [12, F] CQT chroma
+    rms: np.ndarray  # [F'] RMS energy, where the chroma counts
+    onsets: np.ndarray  # [F''] onset strength envelope
+
+
+def clip_chromas(wavs: np.ndarray, sample_rate_hz: int) -> np.ndarray:
+    """CQT chromas [B, 12, F] of mono clips [B, S], as `cqt_chroma` gives each: one call
+    for all, because librosa builds the CQT's filters anew at every call (most of the
+    time of one 4 s clip's chroma)."""
+    return cqt_chroma(np.stack([_prepare(wav, sample_rate_hz) for wav in wavs]))
+
+
+def fit_features(
+    wav: np.ndarray, sample_rate_hz: int, chroma: np.ndarray | None = None
+) -> FitFeatures:
+    """The features of a mono clip [S] at `sample_rate_hz` (`chroma`: its CQT chroma, when
+    already computed, e.g. by `clip_chromas`)."""
+    x = _prepare(wav, sample_rate_hz)
+    return FitFeatures(
+        chroma=cqt_chroma(x) if chroma is None else chroma,
+        rms=librosa.feature.rms(y=x, hop_length=HOP)[0],
+        onsets=librosa.onset.onset_strength(y=x, sr=ANALYSIS_RATE_HZ, hop_length=HOP),
+    )
+
+
 def chroma_similarity(a: np.ndarray, b: np.ndarray, sample_rate_hz: int) -> float:
     """Mean cosine between time-aligned chroma frames of two mono clips [S] (0 if none)."""
-    ca, cb = (cqt_chroma(_prepare(x, sample_rate_hz)) for x in (a, b))
-    ra, rb = (librosa.feature.rms(y=_prepare(x, sample_rate_hz), hop_length=HOP)[0] for x in (a, b))
-    ca, cb = _align(ca, cb)
-    ra, rb = _align(ra, rb)
+    return chroma_match(fit_features(a, sample_rate_hz), fit_features(b, sample_rate_hz))
+
+
+def rhythm_similarity(a: np.ndarray, b: np.ndarray, sample_rate_hz: int) -> float:
+    """Peak normalised cross-correlation of onset envelopes within ±70 ms, in [-1, 1]."""
+    return rhythm_match(fit_features(a, sample_rate_hz), fit_features(b, sample_rate_hz))
+
+
+def chroma_match(a: FitFeatures, b: FitFeatures) -> float:
+    """`chroma_similarity` of two clips' features."""
+    ca, cb = _align(a.chroma, b.chroma)
+    ra, rb = _align(a.rms, b.rms)
     n = min(ca.shape[1], ra.size)
     active = (ra[:n] > 1e-3) & (rb[:n] > 1e-3)
     if not active.any():
@@ -61,15 +100,9 @@ def chroma_similarity(a: np.ndarray, b: np.ndarray, sample_rate_hz: int) -> floa
     return float(cos.mean())
 
 
-def rhythm_similarity(a: np.ndarray, b: np.ndarray, sample_rate_hz: int) -> float:
-    """Peak normalised cross-correlation of onset envelopes within ±70 ms, in [-1, 1]."""
-    ea, eb = (
-        librosa.onset.onset_strength(
-            y=_prepare(x, sample_rate_hz), sr=ANALYSIS_RATE_HZ, hop_length=HOP
-        )
-        for x in (a, b)
-    )
-    ea, eb = _align(ea, eb)
+def rhythm_match(a: FitFeatures, b: FitFeatures) -> float:
+    """`rhythm_similarity` of two clips' features."""
+    ea, eb = _align(a.onsets, b.onsets)
     ea, eb = ea - ea.mean(), eb - eb.mean()
     norm = float(np.linalg.norm(ea) * np.linalg.norm(eb))
     if norm == 0.0:

@@ -74,13 +74,15 @@ def _periodicity(envelope: np.ndarray, frame_rate_hz: float) -> float:
     return float(ac[low:high].max()) if high > low else 0.0
 
 
-def _pitch_features(wav: np.ndarray, active: np.ndarray, seconds: float) -> tuple[float, float]:
+def _pitch_features(
+    wav: np.ndarray, active: np.ndarray, seconds: float, cqt: np.ndarray | None
+) -> tuple[float, float]:
     # Two views of pitch; a frame is tonal in either. The STFT's (tuning=0: A440, as
     # estimating it fails on noise) sees one clear note in the middle and upper
     # registers; the CQT's (the fit metric's, same rate and hop) also resolves bass
     # notes, and its top three pitch classes hold a chord.
     stft = librosa.feature.chroma_stft(y=wav, sr=ANALYSIS_RATE_HZ, hop_length=HOP, tuning=0.0)
-    cqt = cqt_chroma(wav)  # [12, frames]
+    cqt = cqt_chroma(wav) if cqt is None else cqt  # [12, frames]
     n = min(stft.shape[1], cqt.shape[1], active.size)
     stft, cqt, active = stft[:, :n], cqt[:, :n], active[:n]
     one_note = stft.max(axis=0) / np.maximum(stft.sum(axis=0), 1e-9) > TONAL_PEAK
@@ -98,8 +100,11 @@ def _pitch_features(wav: np.ndarray, active: np.ndarray, seconds: float) -> tupl
     return tonal_share, changes / seconds
 
 
-def outcome_features(wav: np.ndarray, sample_rate_hz: int) -> OutcomeFeatures:
-    """Measure a mono clip [S] for `classify`."""
+def outcome_features(
+    wav: np.ndarray, sample_rate_hz: int, cqt: np.ndarray | None = None
+) -> OutcomeFeatures:
+    """Measure a mono clip [S] for `classify` (`cqt`: its CQT chroma, `fit.cqt_chroma` of
+    it at ANALYSIS_RATE_HZ, when already computed)."""
     wav = resample(np.asarray(wav, dtype=np.float32), sample_rate_hz, ANALYSIS_RATE_HZ)
     seconds = max(wav.size / ANALYSIS_RATE_HZ, 1e-3)
     level = rms_db(wav)
@@ -109,7 +114,7 @@ def outcome_features(wav: np.ndarray, sample_rate_hz: int) -> OutcomeFeatures:
     active = frame_rms > 10 ** ((level - 20.0) / 20.0)
     flat = librosa.feature.spectral_flatness(y=wav, hop_length=HOP)[0]
     flatness = float(np.median(flat[: active.size][active[: flat.size]])) if active.any() else 1.0
-    tonal_share, changes = _pitch_features(wav, active, seconds)
+    tonal_share, changes = _pitch_features(wav, active, seconds, cqt)
     envelope = librosa.onset.onset_strength(y=wav, sr=ANALYSIS_RATE_HZ, hop_length=HOP)
     onsets = librosa.onset.onset_detect(
         onset_envelope=envelope, sr=ANALYSIS_RATE_HZ, hop_length=HOP, backtrack=False
@@ -137,7 +142,9 @@ def classify(features: OutcomeFeatures) -> Outcome:
     return "music" if melodic or rhythmic else "noise"
 
 
-def classify_audio(wav: np.ndarray, sample_rate_hz: int) -> tuple[Outcome, OutcomeFeatures]:
-    """Outcome class and features of a mono clip [S]."""
-    features = outcome_features(wav, sample_rate_hz)
+def classify_audio(
+    wav: np.ndarray, sample_rate_hz: int, cqt: np.ndarray | None = None
+) -> tuple[Outcome, OutcomeFeatures]:
+    """Outcome class and features of a mono clip [S] (`cqt` as for `outcome_features`)."""
+    features = outcome_features(wav, sample_rate_hz, cqt)
     return classify(features), features

@@ -26,7 +26,13 @@ from bandmate.data.pairs import PairSpec
 from bandmate.errors import BandmateError
 from bandmate.evaluate.accuracy import token_scores
 from bandmate.evaluate.clips import TestClip, select_clips, test_pairs
-from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_similarity
+from bandmate.evaluate.fit import (
+    chroma_match,
+    clip_chromas,
+    fit_features,
+    normalized_fit,
+    rhythm_match,
+)
 from bandmate.evaluate.outcome import classify_audio
 from bandmate.evaluate.report import spectrogram_png, write_html, write_tables
 from bandmate.generate.accompanist import Accompanist, GenerateConfig
@@ -95,10 +101,13 @@ def clip_audio(acc: Accompanist, test: TestClip, config: GenerateConfig) -> dict
 def clip_row(audio: dict[str, np.ndarray], rate: int) -> dict[str, Any]:
     """Outcome and similarities to the input of each system."""
     row: dict[str, Any] = {}
-    for system in SYSTEMS:
-        row[f"outcome/{system}"], _ = classify_audio(audio[system], rate)
-        row[f"chroma/{system}"] = chroma_similarity(audio[system], audio["input"], rate)
-        row[f"rhythm/{system}"] = rhythm_similarity(audio[system], audio["input"], rate)
+    chromas = clip_chromas(np.stack([audio[name] for name in ("input", *SYSTEMS)]), rate)
+    source = fit_features(audio["input"], rate, chromas[0])
+    for system, chroma in zip(SYSTEMS, chromas[1:], strict=True):
+        row[f"outcome/{system}"], _ = classify_audio(audio[system], rate, chroma)
+        features = fit_features(audio[system], rate, chroma)
+        row[f"chroma/{system}"] = chroma_match(features, source)
+        row[f"rhythm/{system}"] = rhythm_match(features, source)
     return row
 
 

@@ -22,7 +22,13 @@ import numpy as np
 
 from bandmate.data.audio import peak_normalize, read_audio, resample, rms_db, to_mono, write_wav
 from bandmate.errors import BandmateError
-from bandmate.evaluate.fit import chroma_similarity, rhythm_similarity
+from bandmate.evaluate.fit import (
+    FitFeatures,
+    chroma_match,
+    clip_chromas,
+    fit_features,
+    rhythm_match,
+)
 from bandmate.evaluate.outcome import classify_audio
 from bandmate.generate.accompanist import Accompanist, GenerateConfig
 from bandmate.io import atomic_write_text
@@ -31,15 +37,16 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 SILENT_INPUT_DB = -60.0
 
 
-def candidate_score(candidate: np.ndarray, source: np.ndarray, rate: int) -> dict[str, Any]:
-    """Outcome class and fit similarities of one candidate against the input (same rate)."""
-    outcome, _ = classify_audio(candidate, rate)
-    chroma, rhythm = (
-        chroma_similarity(candidate, source, rate),
-        rhythm_similarity(candidate, source, rate),
-    )
-    score = 2.0 * (outcome == "music") + chroma + rhythm
-    return {"outcome": outcome, "chroma": chroma, "rhythm": rhythm, "score": score}
+def candidate_score(
+    candidate: np.ndarray, source: FitFeatures, rate: int, chroma: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Outcome class and fit similarities of one candidate (at `rate`) against the input's
+    features (`fit_features`); `chroma`: the candidate's CQT chroma, if computed already."""
+    outcome, _ = classify_audio(candidate, rate, chroma)
+    features = fit_features(candidate, rate, chroma)
+    chroma_fit, rhythm_fit = chroma_match(features, source), rhythm_match(features, source)
+    score = 2.0 * (outcome == "music") + chroma_fit + rhythm_fit
+    return {"outcome": outcome, "chroma": chroma_fit, "rhythm": rhythm_fit, "score": score}
 
 
 def pick_candidate(
@@ -48,7 +55,13 @@ def pick_candidate(
     """The best of candidates [B, S] by `candidate_score` against the input source [S']
     (all at `rate`; only the input is used, so a user gets the same pick). Returns the
     index and every candidate's score."""
-    scores = [candidate_score(c[: source.size], source, rate) for c in candidates]
+    clips = candidates[:, : source.size]
+    features = fit_features(source, rate)
+    chromas = clip_chromas(clips, rate)  # the judge and the fit share them
+    scores = [
+        candidate_score(clip, features, rate, chroma)
+        for clip, chroma in zip(clips, chromas, strict=True)
+    ]
     return int(np.argmax([s["score"] for s in scores])), scores
 
 
