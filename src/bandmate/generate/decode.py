@@ -33,38 +33,32 @@ class ValidHead:
     the semantic ids, one codebook, PAD or EOS), at most a quarter of the vocabulary in the
     delay layout. Multiplying only those rows of the output layer, and sampling among
     them, gives the same distribution as masking full logits, at a fraction of the cost
-    (benchmarks/decode_speed.py). Steps share few distinct ranges, so the weight rows are
-    gathered once per distinct set of ranges.
+    (benchmarks/decode_speed.py). Steps share few distinct sets of ranges, so each set's
+    weight rows are gathered once, up front.
     """
 
     def __init__(self, model: T5, layout: TokenLayout) -> None:
         ranges = torch.from_numpy(layout.position_ranges()).long()  # [(S,) T, 2]
         ranges = ranges if layout.num_streams > 1 else ranges[None]  # [S, T, 2]
         self.lo = ranges[..., 0].t().contiguous()  # [T, S]
-        self.widths = (ranges[..., 1] - ranges[..., 0]).t().contiguous()  # [T, S]
-        self.width = int(self.widths.max())
-        self.streams = layout.num_streams
-        self.weight = model.lm_head.weight  # [S * V, D]
-        self.vocab = model.config.vocab_size
-        self.blocks: dict[tuple[int, ...], tuple[Tensor, Tensor]] = {}
-
-    def block(self, step: int) -> tuple[Tensor, Tensor]:
-        """Weight rows [S, W, D] of the step's ranges (padded) and their valid mask [S, W]."""
-        lo, widths = self.lo[step], self.widths[step]
-        key = (*lo.tolist(), *widths.tolist())
-        if key not in self.blocks:
-            columns = torch.arange(self.width)
-            valid = columns[None] < widths[:, None]  # [S, W]
+        widths = (ranges[..., 1] - ranges[..., 0]).t()  # [T, S]
+        distinct, self.block_of = torch.unique(
+            torch.cat([self.lo, widths], 1), dim=0, return_inverse=True
+        )  # [N, 2S] sets of ranges, and the set of each step [T]
+        streams, width = self.lo.shape[1], int(widths.max())
+        columns = torch.arange(width)
+        weight = model.lm_head.weight  # [S * V, D]
+        self.blocks: list[tuple[Tensor, Tensor]] = []
+        for lo, count in zip(distinct[:, :streams], distinct[:, streams:], strict=True):
+            valid = columns[None] < count[:, None]  # [S, W]
             ids = lo[:, None] + torch.where(valid, columns[None], 0)  # padding repeats lo
-            rows = torch.arange(len(lo))[:, None] * self.vocab + ids
-            device = self.weight.device
-            self.blocks[key] = (self.weight[rows.to(device)], valid.to(device))
-        return self.blocks[key]
+            rows = torch.arange(streams)[:, None] * model.config.vocab_size + ids
+            self.blocks.append((weight[rows.to(weight.device)], valid.to(weight.device)))
 
     def logits(self, hidden: Tensor, step: int) -> tuple[Tensor, Tensor]:
-        """Final hidden states [B, D] -> logits [B, S, W] over the step's ranges and their
-        valid mask [S, W]; id = column + `self.lo[step]`."""
-        weight, valid = self.block(step)
+        """Final hidden states [B, D] -> logits [B, S, W] over the step's ranges (padded to
+        the widest) and their valid mask [S, W]; id = column + `self.lo[step]`."""
+        weight, valid = self.blocks[int(self.block_of[step])]
         return torch.einsum("bd,swd->bsw", hidden, weight.to(hidden.dtype)), valid
 
 

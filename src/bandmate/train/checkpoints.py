@@ -30,7 +30,7 @@ from safetensors.torch import load_file, save_file
 from bandmate.config import save_config
 from bandmate.errors import ConfigError, DataError
 from bandmate.io import atomic_write_text, replace_dir
-from bandmate.model.checkpoint import WEIGHTS, save_model, tokenizer_files
+from bandmate.model.checkpoint import WEIGHTS, load_checkpoint, save_model, tokenizer_files
 from bandmate.model.t5 import T5
 from bandmate.tokens.layout import TokenLayout
 from bandmate.train.config import TrainConfig
@@ -160,8 +160,6 @@ def initial_weights(
     they fit: the same model config, the same token layout, and tokens made with the same
     semantic tokenizer (other k-means clusters would give every input id another meaning).
     """
-    from bandmate.model.checkpoint import load_checkpoint  # generation's loader
-
     loaded, init_layout, meta = load_checkpoint(spec)
     where = meta["checkpoint"]
     ours, theirs = dataclasses.asdict(model.config), dataclasses.asdict(loaded.config)
