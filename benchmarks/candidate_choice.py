@@ -7,7 +7,9 @@ then read off without sampling again: the candidates are cut into groups of N, e
 group keeps its best-scoring one, and the metrics are averaged over the groups. N = 1 is
 the single try, the baseline. Prints one JSON object with, per N, `outcome/music`,
 `fit/chroma` and `fit/rhythm` (`bandmate evaluate`'s definitions), for generate's score
-and, in `best_of_by_rule`, for choices that favour the input's rhythm (`RULES`).
+and, in `best_of_by_rule`, for choices that favour the input's rhythm (`RULES`); in
+`until_music`, for drawing 8 at a time while none so far is judged music, up to 16, 32,
+... (`bandmate generate --max-candidates`), with the mean number drawn.
 
     PYTHONPATH=src python benchmarks/candidate_choice.py --checkpoint bandmate:bass-to-drums \
         --data VALIDATION_SONGS --clips 24 --candidates 16
@@ -76,6 +78,35 @@ def best_of(
     }
 
 
+def until_music(clips: list[dict[str, Any]], batch: int, limit: int) -> dict[str, Any]:
+    """Metrics when candidates are drawn `batch` at a time until the best so far (by
+    generate's score) is judged music, at most `limit`: read off disjoint groups of
+    `limit` candidates, as `best_of`. `candidates_drawn` is the mean number drawn."""
+    groups = len(clips[0]["candidates"]) // limit
+    music: list[float] = []
+    drawn: list[int] = []
+    fits: dict[str, list[float]] = {"chroma": [], "rhythm": []}
+    for g in range(groups):
+        kept = []
+        for clip in clips:
+            group = clip["candidates"][g * limit : (g + 1) * limit]
+            n = batch
+            while n < limit and max(group[:n], key=RULES["score"])["outcome"] != "music":
+                n += batch
+            kept.append(max(group[:n], key=RULES["score"]))
+            drawn.append(n)
+        music.append(float(np.mean([k["outcome"] == "music" for k in kept])))
+        for kind, values in fits.items():
+            baselines = [[clip[f"{kind}/{s}"] for clip in clips] for s in ("original", "shuffled")]
+            values.append(normalized_fit([k[kind] for k in kept], *baselines))
+    return {
+        "outcome/music": float(np.mean(music)),
+        **{f"fit/{kind}": _defined(float(np.mean(v))) for kind, v in fits.items()},
+        "candidates_drawn": float(np.mean(drawn)),
+        "groups": groups,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True)
@@ -101,6 +132,10 @@ def main() -> None:
         "best_of": {str(n): best_of(clips, n, RULES["score"]) for n in sizes},
         "best_of_by_rule": {
             name: {str(n): best_of(clips, n, rule) for n in sizes} for name, rule in RULES.items()
+        },
+        # Drawing 8 more while none is judged music, up to 2, 4, ... times as many.
+        "until_music": {
+            f"8 to {limit}": until_music(clips, 8, limit) for limit in sizes if limit > 8
         },
         "per_clip": clips,
     }

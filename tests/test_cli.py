@@ -5,7 +5,7 @@ import pytest
 
 from bandmate.cli import COMMANDS, build_parser, main
 from bandmate.demo import DemoConfig
-from bandmate.generate.cli import DEFAULT_CANDIDATES
+from bandmate.generate.cli import DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES
 
 
 def test_building_the_parser_imports_no_torch():
@@ -32,10 +32,14 @@ def test_python_dash_m_runs_the_cli():
     assert out.stdout.startswith("bandmate ")
 
 
-def test_generate_keeps_the_best_of_eight_by_default_and_evaluate_single_tries():
+def test_generate_keeps_the_best_of_eight_to_32_by_default_and_evaluate_single_tries():
     # generate's default is what `make demo` measures; evaluate's stays the thesis's
     # single try, so the model card's commands keep their meaning.
     parser = build_parser()
-    assert parser.parse_args(["generate", "in.wav"]).candidates == DEFAULT_CANDIDATES == 8
-    assert parser.parse_args(["evaluate"]).candidates == 1
+    generate = parser.parse_args(["generate", "in.wav"])
+    assert generate.candidates == DEFAULT_CANDIDATES == 8
+    assert generate.max_candidates == DEFAULT_MAX_CANDIDATES == 32
+    evaluate = parser.parse_args(["evaluate"])
+    assert evaluate.candidates == 1 and evaluate.max_candidates is None
     assert DemoConfig().candidates == DEFAULT_CANDIDATES
+    assert DemoConfig().max_candidates == DEFAULT_MAX_CANDIDATES

@@ -67,7 +67,14 @@ def test_shipped_demo_evaluates_each_shipped_model_and_the_chorales(
     monkeypatch.setattr(shipped, "assets_root", lambda: root)
     out = tmp_path / "demo"
     args = ["demo", "--out", str(out), "--set", "mode=shipped"]
-    for setting in ("eval_songs=3", "song_seconds=5", "eval_clips=2", "candidates=1"):
+    settings = (
+        "eval_songs=3",
+        "song_seconds=5",
+        "eval_clips=2",
+        "candidates=1",
+        "max_candidates=1",
+    )
+    for setting in settings:
         args += ["--set", setting]
     assert main(args) == 0
     songs = json.loads((out / "report" / "bass-to-instrumental" / "metrics.json").read_text())
@@ -92,10 +99,10 @@ def test_shipped_demo_evaluates_each_shipped_model_and_the_chorales(
     printed = capsys.readouterr().out
     assert printed.count("was made with other weights or settings") == 2
     # Other generation settings: evaluated again too.
-    assert main([*args, "--set", "candidates=2"]) == 0
+    assert main([*args, "--set", "max_candidates=2"]) == 0
     assert capsys.readouterr().out.count("was made with other weights or settings") == 2
     metrics = json.loads((out / "report" / "bass-to-instrumental" / "metrics.json").read_text())
-    assert metrics["settings"]["generate"]["candidates"] == 2
+    assert metrics["settings"]["generate"]["max_candidates"] == 2
 
 
 def test_shipped_demo_says_when_nothing_ships(tmp_path: Path, monkeypatch, capsys):

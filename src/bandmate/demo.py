@@ -23,7 +23,7 @@ from typing import Any
 from bandmate.config import load_config, save_config, to_dict
 from bandmate.data.clips import ClipConfig
 from bandmate.errors import BandmateError, ConfigError
-from bandmate.generate.cli import DEFAULT_CANDIDATES
+from bandmate.generate.cli import DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,10 @@ class DemoConfig:
     train: dict[str, Any] = field(default_factory=dict)
     eval_clips: int = 12
     # Accompaniments sampled per clip; the one `bandmate generate --candidates` would keep
-    # is evaluated (scored against the input alone). 1 = single tries, as the thesis judged.
+    # is evaluated (scored against the input alone), drawing as many more while none is
+    # judged music, up to max_candidates. Both 1 = single tries, as the thesis judged.
     candidates: int = DEFAULT_CANDIDATES
+    max_candidates: int | None = DEFAULT_MAX_CANDIDATES
 
 
 def _stage(name: str, work: Callable[[], Any]) -> Any:
@@ -152,7 +154,10 @@ def evaluate_stage(
     settings = EvaluateConfig(
         clips=config.eval_clips,
         split="all",
-        generate=GenerateConfig(candidates=config.candidates),
+        generate=GenerateConfig(
+            candidates=config.candidates,
+            max_candidates=max(config.max_candidates or 1, config.candidates),
+        ),
         input=input_labels,
     )
     stamp = report / WEIGHTS_STAMP

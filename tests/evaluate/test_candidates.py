@@ -1,14 +1,16 @@
-"""`bandmate evaluate --candidates N` scores the candidate `bandmate generate` keeps."""
+"""Choosing among candidates: `bandmate generate --candidates N --max-candidates M`, and
+`bandmate evaluate` scoring the candidate `bandmate generate` keeps."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from bandmate.evaluate.run import clip_audio
-from bandmate.generate.accompanist import GenerateConfig
-from bandmate.generate.run import pick_candidate
+from bandmate.generate.accompanist import GenerateConfig, Timings
+from bandmate.generate.run import draw_candidates, pick_candidate
 
 RATE = 24_000
 
@@ -33,13 +35,63 @@ def test_pick_candidate_keeps_music_that_follows_the_input() -> None:
     assert scores[1]["outcome"] == "music" and scores[0]["outcome"] != "music"
 
 
+class Batches:
+    """A stand-in accompanist that hands out the given batches of candidates in turn,
+    checking the batch size asked for and that every call shares one random stream."""
+
+    def __init__(self, *batches: np.ndarray) -> None:
+        self.batches, self.calls = list(batches), 0
+        self.codec = SimpleNamespace(sample_rate_hz=RATE)
+        self.stream = object()
+
+    def generator(self, config: GenerateConfig) -> object:
+        return self.stream
+
+    def accompany(
+        self, wav: np.ndarray, rate: int, config: GenerateConfig, generator: object
+    ) -> tuple[np.ndarray, Timings, int]:
+        assert generator is self.stream
+        batch = self.batches[self.calls]
+        assert config.candidates == len(batch)
+        self.calls += 1
+        return batch, Timings(decode=1.0), 1
+
+
+def test_more_candidates_are_drawn_only_while_none_is_music() -> None:
+    source = _notes()
+    # The first batch holds music: no second batch, although the limit allows three.
+    acc = Batches(np.stack([_noise(), source]), np.stack([source, source]))
+    choice = draw_candidates(acc, source, RATE, GenerateConfig(candidates=2, max_candidates=6))  # type: ignore[arg-type]
+    assert acc.calls == 1 and choice.best == 1 and len(choice.scores) == 2
+    # Noise first: a second batch, whose music is kept (index counted over all drawn).
+    acc = Batches(np.stack([_noise(), _noise()]), np.stack([_noise(), source]), np.stack([source]))
+    choice = draw_candidates(acc, source, RATE, GenerateConfig(candidates=2, max_candidates=6))  # type: ignore[arg-type]
+    assert acc.calls == 2 and choice.best == 3 and len(choice.scores) == 4
+    np.testing.assert_array_equal(choice.audio, source)
+    assert choice.timings.decode == 2.0
+
+
+def test_drawing_stops_at_the_limit_and_keeps_the_best_so_far() -> None:
+    source = _notes()
+    quiet = 0.01 * _noise()
+    acc = Batches(np.stack([_noise(), quiet]), np.stack([_noise(), _noise()]), np.stack([quiet]))
+    choice = draw_candidates(acc, source, RATE, GenerateConfig(candidates=2, max_candidates=5))  # type: ignore[arg-type]
+    assert acc.calls == 3 and len(choice.scores) == 5  # the last batch is cut to the limit
+    assert all(s["outcome"] != "music" for s in choice.scores)
+    assert choice.scores[choice.best]["score"] == max(s["score"] for s in choice.scores)
+    # Without a limit above `candidates`, one batch whatever it holds.
+    acc = Batches(np.stack([_noise(), _noise()]))
+    assert len(draw_candidates(acc, source, RATE, GenerateConfig(candidates=2)).scores) == 2  # type: ignore[arg-type]
+
+
+def test_max_candidates_below_candidates_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_candidates"):
+        GenerateConfig(candidates=8, max_candidates=4)
+
+
 def test_evaluate_scores_the_picked_candidate_not_the_first() -> None:
     source = _notes()
-    candidates = np.stack([_noise(), source, _noise()])
-    acc = SimpleNamespace(
-        codec=SimpleNamespace(sample_rate_hz=RATE),
-        accompany=lambda *_: (candidates, None, None),
-    )
+    acc = Batches(np.stack([_noise(), source, _noise()]))
     clip = SimpleNamespace(input=source, sample_rate_hz=RATE, at_rate=lambda rate: (source, source))
     test = SimpleNamespace(clip=clip, shuffled=_noise())
     audio = clip_audio(acc, test, GenerateConfig(candidates=3))  # type: ignore[arg-type]

@@ -27,6 +27,8 @@ def test_long_stereo_input_gives_same_length_accompaniment(
             str(tmp_path / "o"),
             "--overlap",
             "0.5",
+            "--max-candidates",
+            "8",
         )
         == 0
     )
@@ -54,6 +56,8 @@ def test_same_seed_same_output(flatten_checkpoint: Path, tmp_path: Path):
                 str(tmp_path / name),
                 "--seed",
                 seed,
+                "--max-candidates",
+                "16",  # a second batch of the default 8 when the first holds no music
             )
             == 0
         )
@@ -77,6 +81,8 @@ def test_folder_of_inputs_and_candidates(flatten_checkpoint: Path, tmp_path: Pat
             str(tmp_path / "o"),
             "--candidates",
             "2",
+            "--max-candidates",
+            "2",
         )
         == 0
     )
@@ -85,6 +91,26 @@ def test_folder_of_inputs_and_candidates(flatten_checkpoint: Path, tmp_path: Pat
         assert info.samplerate == rate and info.frames == round(seconds * rate)
         report = json.loads((tmp_path / "o" / stem / "generation.json").read_text())
         assert len(report["candidates"]) == 2 and report["chosen_candidate"] in (0, 1)
+
+
+def test_more_candidates_go_on_from_the_first_batch(flatten_checkpoint: Path, tmp_path: Path):
+    src = tmp_path / "in.wav"
+    sf.write(src, music(1.0, 16000), 16000)
+    reports = {}
+    for limit in ("2", "6"):
+        out = tmp_path / limit
+        args = ("--checkpoint", str(flatten_checkpoint), "--out", str(out), "--candidates", "2")
+        assert run(str(src), *args, "--max-candidates", limit) == 0
+        reports[limit] = json.loads((out / "generation.json").read_text())["candidates"]
+    first, more = reports["2"], reports["6"]
+    assert more[:2] == first  # the first batch is the one a single batch draws
+    drawn = len(more)
+    assert drawn in (2, 4, 6)
+    # More were drawn exactly while none so far was judged music.
+    assert all(s["outcome"] != "music" for s in more[: drawn - 2])
+    assert drawn == 6 or any(s["outcome"] == "music" for s in more)
+    if drawn > 2:  # later batches go on with the random stream, not the seed anew
+        assert more[2:4] != more[:2]
 
 
 @pytest.mark.parametrize(

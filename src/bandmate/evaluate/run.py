@@ -36,7 +36,7 @@ from bandmate.evaluate.fit import (
 from bandmate.evaluate.outcome import classify_audio
 from bandmate.evaluate.report import spectrogram_png, write_html, write_tables
 from bandmate.generate.accompanist import Accompanist, GenerateConfig
-from bandmate.generate.run import pick_candidate
+from bandmate.generate.run import draw_candidates
 
 log = logging.getLogger(__name__)
 SYSTEMS = ("generated", "original", "shuffled")
@@ -89,13 +89,12 @@ def reference_audio(acc: Accompanist, test: TestClip) -> dict[str, np.ndarray]:
 def clip_audio(acc: Accompanist, test: TestClip, config: GenerateConfig) -> dict[str, np.ndarray]:
     """input / original / shuffled / generated, mono at the codec's rate, same length.
 
-    With `config.candidates` > 1 the generated one is the candidate `bandmate generate`
-    would keep (`pick_candidate`: scored against the input alone, never the original)."""
+    With more than one candidate the generated one is the candidate `bandmate generate`
+    would keep (`draw_candidates`: scored against the input alone, never the original)."""
     audio = reference_audio(acc, test)
-    generated, _, _ = acc.accompany(test.clip.input, test.clip.sample_rate_hz, config)
-    rate, n = acc.codec.sample_rate_hz, audio["input"].size
-    best = pick_candidate(generated, audio["input"], rate)[0] if len(generated) > 1 else 0
-    return {**audio, "generated": np.pad(generated[best][:n], (0, max(0, n - generated.shape[1])))}
+    generated = draw_candidates(acc, test.clip.input, test.clip.sample_rate_hz, config).audio
+    n = audio["input"].size
+    return {**audio, "generated": np.pad(generated[:n], (0, max(0, n - generated.size)))}
 
 
 def clip_row(audio: dict[str, np.ndarray], rate: int) -> dict[str, Any]:

@@ -33,9 +33,26 @@ SMALL_MODEL_PARAMETERS = 50_000_000
 @dataclass(frozen=True)
 class GenerateConfig:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
-    candidates: int = 1  # accompaniments sampled per input; the best is kept
+    candidates: int = 1  # accompaniments sampled per input at a time; the best is kept
     seed: int = 0
     overlap_seconds: float = 2.0  # windows of long inputs overlap by this much
+    # While no candidate so far is judged music, `candidates` more are drawn, up to this
+    # many in all (None: only the first `candidates`); see generate/run.draw_candidates.
+    max_candidates: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.candidates < 1:
+            raise ValueError("candidates must be at least 1")
+        if self.max_candidates is not None and self.max_candidates < self.candidates:
+            raise ValueError(
+                f"max_candidates ({self.max_candidates}) must be at least "
+                f"candidates ({self.candidates})"
+            )
+
+    @property
+    def candidate_limit(self) -> int:
+        """The most candidates drawn for one input."""
+        return self.max_candidates or self.candidates
 
 
 @dataclass
@@ -45,6 +62,11 @@ class Timings:
     tokenize: float = 0.0
     decode: float = 0.0
     codec: float = 0.0
+
+    def __add__(self, other: Timings) -> Timings:
+        return Timings(
+            self.tokenize + other.tokenize, self.decode + other.decode, self.codec + other.codec
+        )
 
     def as_dict(self) -> dict[str, float]:
         return {"tokenize_s": self.tokenize, "decode_s": self.decode, "codec_decode_s": self.codec}
@@ -139,22 +161,37 @@ class Accompanist:
         size = sum(p.numel() for p in self.model.parameters())
         return 1 if self.device.type == "cpu" and size < SMALL_MODEL_PARAMETERS else None
 
+    def generator(self, config: GenerateConfig) -> torch.Generator:
+        """The random stream `config.seed` names, on this accompanist's device."""
+        return torch.Generator(self.device).manual_seed(config.seed)
+
     def accompany(
-        self, wav: np.ndarray, sample_rate_hz: int, config: GenerateConfig
+        self,
+        wav: np.ndarray,
+        sample_rate_hz: int,
+        config: GenerateConfig,
+        generator: torch.Generator | None = None,
     ) -> tuple[np.ndarray, Timings, int]:
         """Accompaniment candidates for one mono input (see `_accompany`)."""
+        generator = generator if generator is not None else self.generator(config)
         with cpu_threads(self.decode_threads()):
-            return self._accompany(wav, sample_rate_hz, self.settings(config))
+            return self._accompany(wav, sample_rate_hz, self.settings(config), generator)
 
     def _accompany(
-        self, wav: np.ndarray, sample_rate_hz: int, config: GenerateConfig
+        self,
+        wav: np.ndarray,
+        sample_rate_hz: int,
+        config: GenerateConfig,
+        generator: torch.Generator,
     ) -> tuple[np.ndarray, Timings, int]:
         """Accompaniment candidates for one mono input.
 
         Args:
             wav: mono input [S] float32.
             sample_rate_hz: its rate.
-            config: sampling, candidates, seed, window overlap.
+            config: sampling, candidates (this call's batch), window overlap.
+            generator: the random stream (`generator(config)`; a second call that goes
+                on with the same one draws other candidates).
         Returns:
             (candidates [B, S'] at the codec's rate covering the input's duration,
              timings, number of windows).
@@ -165,7 +202,6 @@ class Accompanist:
         source = resample(wav, sample_rate_hz, sem_rate)
         overlap = self.overlap_seconds(config)
         starts = window_starts(duration, self.clip_seconds, overlap)
-        generator = torch.Generator(self.device).manual_seed(config.seed)
         out = np.zeros((config.candidates, round(duration * codec_rate)), dtype=np.float32)
         overlap_sem = round(overlap * self.semantic.frame_rate_hz)
         overlap_ac = round(overlap * self.codec.frame_rate_hz)

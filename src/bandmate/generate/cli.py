@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 DEFAULT_CANDIDATES = 8
+DEFAULT_MAX_CANDIDATES = 32
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,22 +34,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Eight: on validation songs the best of 8 was judged music in all clips for both
     # drum and bass models, single tries in 0.64-0.77; on a harder second set in 0.88
     # and 0.98 of them, single tries in 0.50-0.55 (benchmarks/candidate_choice.py).
-    add_sampling_arguments(parser, candidates=DEFAULT_CANDIDATES)
+    add_sampling_arguments(parser, DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES)
     parser.add_argument(
         "--overlap", type=float, default=2.0, help="seconds by which windows of long inputs overlap"
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
 
 
-def add_sampling_arguments(parser: argparse.ArgumentParser, candidates: int = 1) -> None:
-    """The sampling flags that `generate` and `evaluate` share (`candidates`: the default
-    of --candidates)."""
+def add_sampling_arguments(
+    parser: argparse.ArgumentParser, candidates: int = 1, max_candidates: int | None = None
+) -> None:
+    """The sampling flags that `generate` and `evaluate` share (`candidates`,
+    `max_candidates`: the defaults of --candidates and --max-candidates)."""
     parser.add_argument(
         "--candidates",
         type=int,
         default=candidates,
-        help="accompaniments sampled per input; the one that scores best against the input "
-        f"(music, then chroma and rhythm similarity) is kept (default {candidates})",
+        help="accompaniments sampled per input at a time; the one that scores best against "
+        f"the input (music, then chroma and rhythm similarity) is kept (default {candidates})",
+    )
+    parser.add_argument(
+        "--max-candidates",
+        type=int,
+        default=max_candidates,
+        help="while none so far is judged music, sample --candidates more, up to this many "
+        f"in all (default {max_candidates or 'the same as --candidates: no more'})",
     )
     parser.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
     parser.add_argument("--top-k", type=int, default=250, help="0 = no top-k filtering")
@@ -71,11 +81,14 @@ def generate_config(args: argparse.Namespace, overlap_seconds: float = 2.0) -> G
 
     if args.candidates < 1:
         raise BandmateError("--candidates must be at least 1")
+    limit = args.max_candidates
+    if limit is not None and limit < args.candidates:
+        raise BandmateError(f"--max-candidates ({limit}) must be at least --candidates")
     try:
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.guidance)
     except ValueError as error:
         raise BandmateError(str(error)) from None
-    return GenerateConfig(sampling, args.candidates, args.seed, overlap_seconds)
+    return GenerateConfig(sampling, args.candidates, args.seed, overlap_seconds, limit)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,8 @@ Any soundfile-readable input (wav/flac/ogg/mp3), any rate, any channel count, an
 The accompaniment has the input's rate and length; the mix adds it to the input with
 matched loudness (same RMS as the input's) and is scaled down if it would clip.
 With --candidates N, N accompaniments are sampled and the best is kept, by
-`score = 2 * [outcome is music] + chroma similarity + rhythm similarity` to the input.
+`score = 2 * [outcome is music] + chroma similarity + rhythm similarity` to the input;
+with --max-candidates M, N more are sampled while none so far is judged music, up to M.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from bandmate.evaluate.fit import (
     rhythm_match,
 )
 from bandmate.evaluate.outcome import classify_audio
-from bandmate.generate.accompanist import Accompanist, GenerateConfig
+from bandmate.generate.accompanist import Accompanist, GenerateConfig, Timings
 from bandmate.io import atomic_write_text
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
@@ -63,6 +64,45 @@ def pick_candidate(
         for clip, chroma in zip(clips, chromas, strict=True)
     ]
     return int(np.argmax([s["score"] for s in scores])), scores
+
+
+@dataclass
+class Choice:
+    """What `draw_candidates` drew for one input, and the candidate it kept."""
+
+    audio: np.ndarray  # [S] the kept candidate, at the codec's rate
+    scores: list[dict[str, Any]]  # `candidate_score` of every candidate drawn, in order
+    best: int  # index of the kept one in `scores`
+    timings: Timings
+    windows: int
+
+
+def draw_candidates(
+    accompanist: Accompanist, wav: np.ndarray, sample_rate_hz: int, config: GenerateConfig
+) -> Choice:
+    """Sample accompaniments of a mono input [S] `config.candidates` at a time, going on
+    while none so far is judged music (up to `config.candidate_limit`), and keep the best
+    by `candidate_score` against the input alone. Later batches continue the first one's
+    random stream, so the first `candidates` are those a single batch would draw.
+
+    Only the best so far is kept in memory: a long input's candidates are large."""
+    rate = accompanist.codec.sample_rate_hz
+    reference = resample(wav, sample_rate_hz, rate)
+    generator = accompanist.generator(config)
+    scores: list[dict[str, Any]] = []
+    timings, best, kept = Timings(), 0, np.zeros(0, dtype=np.float32)
+    while True:
+        batch = min(config.candidates, config.candidate_limit - len(scores))
+        audio, spent, windows = accompanist.accompany(
+            wav, sample_rate_hz, replace(config, candidates=batch), generator
+        )
+        index, batch_scores = pick_candidate(audio, reference, rate)
+        timings += spent
+        if not scores or batch_scores[index]["score"] > scores[best]["score"]:
+            best, kept = len(scores) + index, audio[index]
+        scores += batch_scores
+        if scores[best]["outcome"] == "music" or len(scores) >= config.candidate_limit:
+            return Choice(kept, scores, best, timings, windows)
 
 
 def match_level(accompaniment: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -105,11 +145,8 @@ def generate_one(
     config = accompanist.settings(config)  # the report names the guidance actually used
     wav, rate = load_input(path)  # [C, S]
     mono = to_mono(wav)
-    candidates, timings, windows = accompanist.accompany(mono, rate, config)
-    codec_rate = accompanist.codec.sample_rate_hz
-    reference = resample(mono, rate, codec_rate)
-    best, scores = pick_candidate(candidates, reference, codec_rate)
-    accompaniment = resample(candidates[best], codec_rate, rate)[: mono.size]
+    choice = draw_candidates(accompanist, mono, rate, config)
+    accompaniment = resample(choice.audio, accompanist.codec.sample_rate_hz, rate)[: mono.size]
     accompaniment = np.pad(accompaniment, (0, mono.size - accompaniment.size))
     accompaniment = match_level(accompaniment, mono)
     mix = peak_normalize(wav + accompaniment[None])
@@ -118,12 +155,12 @@ def generate_one(
         "input_sample_rate_hz": rate,
         "input_channels": int(wav.shape[0]),
         "duration_s": mono.size / rate,
-        "windows": windows,
+        "windows": choice.windows,
         "seed": config.seed,
         "settings": asdict(config),
-        "candidates": scores,
-        "chosen_candidate": best,
-        "timings": {**timings.as_dict(), "total_s": time.perf_counter() - started},
+        "candidates": choice.scores,
+        "chosen_candidate": choice.best,
+        "timings": {**choice.timings.as_dict(), "total_s": time.perf_counter() - started},
         **extra,
     }
     report["timings"]["real_time_factor"] = report["timings"]["total_s"] / report["duration_s"]
