@@ -5,7 +5,9 @@ import pytest
 
 from bandmate.cli import COMMANDS, build_parser, main
 from bandmate.demo import DemoConfig
-from bandmate.generate.cli import DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES
+from bandmate.errors import BandmateError
+from bandmate.generate.accompanist import GenerateConfig
+from bandmate.generate.cli import DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES, generate_config
 
 
 def test_building_the_parser_imports_no_torch():
@@ -36,10 +38,20 @@ def test_generate_keeps_the_best_of_eight_to_32_by_default_and_evaluate_single_t
     # generate's default is what `make demo` measures; evaluate's stays the thesis's
     # single try, so the model card's commands keep their meaning.
     parser = build_parser()
-    generate = parser.parse_args(["generate", "in.wav"])
+
+    def config(*args: str) -> GenerateConfig:
+        return generate_config(parser.parse_args(list(args)))
+
+    generate = config("generate", "in.wav")
     assert generate.candidates == DEFAULT_CANDIDATES == 8
-    assert generate.max_candidates == DEFAULT_MAX_CANDIDATES == 32
-    evaluate = parser.parse_args(["evaluate"])
-    assert evaluate.candidates == 1 and evaluate.max_candidates is None
+    assert generate.candidate_limit == DEFAULT_MAX_CANDIDATES == 32
+    # The limit follows --candidates unless given; evaluate draws no more by default.
+    assert config("generate", "in.wav", "--candidates", "16").candidate_limit == 64
+    assert config("generate", "in.wav", "--max-candidates", "8").candidate_limit == 8
+    evaluate = config("evaluate", "--candidates", "4")
+    assert evaluate.candidates == evaluate.candidate_limit == 4
+    assert config("evaluate").candidate_limit == 1
+    with pytest.raises(BandmateError, match="--max-candidates"):
+        config("generate", "in.wav", "--max-candidates", "4")
     assert DemoConfig().candidates == DEFAULT_CANDIDATES
     assert DemoConfig().max_candidates == DEFAULT_MAX_CANDIDATES

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 
 DEFAULT_CANDIDATES = 8
-DEFAULT_MAX_CANDIDATES = 32
+# Batches of --candidates drawn at most while none is judged music: 8 -> up to 32.
+DEFAULT_BATCHES = 4
+DEFAULT_MAX_CANDIDATES = DEFAULT_BATCHES * DEFAULT_CANDIDATES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,10 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output folder (a folder input writes OUT/<file stem>/); "
         "default: bandmate-out/<input stem> in the current folder",
     )
-    # Eight: on validation songs the best of 8 was judged music in all clips for both
-    # drum and bass models, single tries in 0.64-0.77; on a harder second set in 0.88
-    # and 0.98 of them, single tries in 0.50-0.55 (benchmarks/candidate_choice.py).
-    add_sampling_arguments(parser, DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES)
+    # Eight, then up to 32: on validation songs the best of 8 was judged music in 0.99-1.00
+    # of clips for the drum and bass models, single tries in 0.64-0.77; on a harder second
+    # set in 0.89-0.94, and drawing on while none is music (8.7-10.3 drawn on average) in
+    # 0.96-1.00; single tries in 0.48-0.80 (benchmarks/candidate_choice.py, model card).
+    add_sampling_arguments(parser, DEFAULT_CANDIDATES, DEFAULT_BATCHES)
     parser.add_argument(
         "--overlap", type=float, default=2.0, help="seconds by which windows of long inputs overlap"
     )
@@ -42,10 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_sampling_arguments(
-    parser: argparse.ArgumentParser, candidates: int = 1, max_candidates: int | None = None
+    parser: argparse.ArgumentParser, candidates: int = 1, batches: int = 1
 ) -> None:
-    """The sampling flags that `generate` and `evaluate` share (`candidates`,
-    `max_candidates`: the defaults of --candidates and --max-candidates)."""
+    """The sampling flags that `generate` and `evaluate` share (`candidates`: the default
+    of --candidates; `batches`: --max-candidates defaults to this many times it)."""
     parser.add_argument(
         "--candidates",
         type=int,
@@ -56,10 +59,11 @@ def add_sampling_arguments(
     parser.add_argument(
         "--max-candidates",
         type=int,
-        default=max_candidates,
         help="while none so far is judged music, sample --candidates more, up to this many "
-        f"in all (default {max_candidates or 'the same as --candidates: no more'})",
+        "in all (default "
+        + (f"{batches} x --candidates)" if batches > 1 else "the same as --candidates: no more)"),
     )
+    parser.set_defaults(candidate_batches=batches)
     parser.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
     parser.add_argument("--top-k", type=int, default=250, help="0 = no top-k filtering")
     parser.add_argument("--top-p", type=float, default=0.0, help="0 = no nucleus filtering")
@@ -82,7 +86,9 @@ def generate_config(args: argparse.Namespace, overlap_seconds: float = 2.0) -> G
     if args.candidates < 1:
         raise BandmateError("--candidates must be at least 1")
     limit = args.max_candidates
-    if limit is not None and limit < args.candidates:
+    if limit is None:
+        limit = args.candidate_batches * args.candidates
+    if limit < args.candidates:
         raise BandmateError(f"--max-candidates ({limit}) must be at least --candidates")
     try:
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.guidance)
