@@ -93,7 +93,9 @@ def test_folder_of_inputs_and_candidates(flatten_checkpoint: Path, tmp_path: Pat
         assert len(report["candidates"]) == 2 and report["chosen_candidate"] in (0, 1)
 
 
-def test_more_candidates_go_on_from_the_first_batch(flatten_checkpoint: Path, tmp_path: Path):
+def test_more_candidates_go_on_from_the_first_batch(
+    flatten_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     src = tmp_path / "in.wav"
     sf.write(src, music(1.0, 16000), 16000)
     reports = {}
@@ -102,6 +104,8 @@ def test_more_candidates_go_on_from_the_first_batch(flatten_checkpoint: Path, tm
         args = ("--checkpoint", str(flatten_checkpoint), "--out", str(out), "--candidates", "2")
         assert run(str(src), *args, "--max-candidates", limit) == 0
         reports[limit] = json.loads((out / "generation.json").read_text())["candidates"]
+        printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert printed["candidates_drawn"] == len(reports[limit])
     first, more = reports["2"], reports["6"]
     assert more[:2] == first  # the first batch is the one a single batch draws
     drawn = len(more)

@@ -118,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
                     "seconds": round(report["duration_s"], 2),
                     "rtf": round(report["timings"]["real_time_factor"], 3),
                     "outcome": report["candidates"][report["chosen_candidate"]]["outcome"],
+                    "candidates_drawn": len(report["candidates"]),
                 }
             )
         )
