@@ -99,7 +99,7 @@ def draw_candidates(
         index, batch_scores = pick_candidate(audio, reference, rate)
         timings += spent
         if not scores or batch_scores[index]["score"] > scores[best]["score"]:
-            best, kept = len(scores) + index, audio[index]
+            best, kept = len(scores) + index, audio[index].copy()  # not a view of the batch
         scores += batch_scores
         if scores[best]["outcome"] == "music" or len(scores) >= config.candidate_limit:
             return Choice(kept, scores, best, timings, windows)
