@@ -57,15 +57,26 @@ def _defined(value: float) -> float | None:
     return None if np.isnan(value) else value
 
 
-def best_of(
-    clips: list[dict[str, Any]], n: int, rule: Callable[[dict[str, Any]], float]
+Candidate = dict[str, Any]
+
+
+def read_off(
+    clips: list[dict[str, Any]],
+    size: int,
+    choose: Callable[[list[Candidate]], tuple[Candidate, int]],
 ) -> dict[str, Any]:
-    """Metrics of the candidate `rule` keeps, averaged over the disjoint groups of n."""
-    groups = len(clips[0]["candidates"]) // n
+    """Metrics of the candidate kept from each clip's disjoint groups of `size`, averaged
+    over the groups; `choose` gives a group's kept candidate and how many were drawn."""
+    groups = len(clips[0]["candidates"]) // size
     music: list[float] = []
+    drawn: list[int] = []
     fits: dict[str, list[float]] = {"chroma": [], "rhythm": []}
     for g in range(groups):
-        kept = [max(clip["candidates"][g * n : (g + 1) * n], key=rule) for clip in clips]
+        kept = []
+        for clip in clips:
+            candidate, n = choose(clip["candidates"][g * size : (g + 1) * size])
+            kept.append(candidate)
+            drawn.append(n)
         music.append(float(np.mean([k["outcome"] == "music" for k in kept])))
         for kind, values in fits.items():
             baselines = [[clip[f"{kind}/{s}"] for clip in clips] for s in ("original", "shuffled")]
@@ -74,37 +85,30 @@ def best_of(
         "outcome/music": float(np.mean(music)),
         # A fit is undefined (None) where the baselines coincide: drums carry no chroma.
         **{f"fit/{kind}": _defined(float(np.mean(v))) for kind, v in fits.items()},
+        "candidates_drawn": float(np.mean(drawn)),
         "groups": groups,
     }
+
+
+def best_of(
+    clips: list[dict[str, Any]], n: int, rule: Callable[[Candidate], float]
+) -> dict[str, Any]:
+    """Metrics of the candidate `rule` keeps, averaged over the disjoint groups of n."""
+    return read_off(clips, n, lambda group: (max(group, key=rule), len(group)))
 
 
 def until_music(clips: list[dict[str, Any]], batch: int, limit: int) -> dict[str, Any]:
     """Metrics when candidates are drawn `batch` at a time until the best so far (by
-    generate's score) is judged music, at most `limit`: read off disjoint groups of
-    `limit` candidates, as `best_of`. `candidates_drawn` is the mean number drawn."""
-    groups = len(clips[0]["candidates"]) // limit
-    music: list[float] = []
-    drawn: list[int] = []
-    fits: dict[str, list[float]] = {"chroma": [], "rhythm": []}
-    for g in range(groups):
-        kept = []
-        for clip in clips:
-            group = clip["candidates"][g * limit : (g + 1) * limit]
-            n = batch
-            while n < limit and max(group[:n], key=RULES["score"])["outcome"] != "music":
-                n += batch
-            kept.append(max(group[:n], key=RULES["score"]))
-            drawn.append(n)
-        music.append(float(np.mean([k["outcome"] == "music" for k in kept])))
-        for kind, values in fits.items():
-            baselines = [[clip[f"{kind}/{s}"] for clip in clips] for s in ("original", "shuffled")]
-            values.append(normalized_fit([k[kind] for k in kept], *baselines))
-    return {
-        "outcome/music": float(np.mean(music)),
-        **{f"fit/{kind}": _defined(float(np.mean(v))) for kind, v in fits.items()},
-        "candidates_drawn": float(np.mean(drawn)),
-        "groups": groups,
-    }
+    generate's score) is judged music, at most `limit` (`bandmate generate
+    --max-candidates`): read off disjoint groups of `limit` candidates, as `best_of`."""
+
+    def draw(group: list[Candidate]) -> tuple[Candidate, int]:
+        n = batch
+        while n < limit and max(group[:n], key=RULES["score"])["outcome"] != "music":
+            n += batch
+        return max(group[:n], key=RULES["score"]), n
+
+    return read_off(clips, limit, draw)
 
 
 def main() -> None:
