@@ -57,7 +57,10 @@ class Batches:
         return batch, Timings(decode=1.0), 1
 
 
-def test_more_candidates_are_drawn_only_while_none_is_music() -> None:
+def test_more_candidates_are_drawn_only_while_none_is_music(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="bandmate.generate.run")
     source = _notes()
     # The first batch holds music: no second batch, although the limit allows three.
     acc = Batches(np.stack([_noise(), source]), np.stack([source, source]))
@@ -67,6 +70,7 @@ def test_more_candidates_are_drawn_only_while_none_is_music() -> None:
     acc = Batches(np.stack([_noise(), _noise()]), np.stack([_noise(), source]), np.stack([source]))
     choice = draw_candidates(acc, source, RATE, GenerateConfig(candidates=2, max_candidates=6))  # type: ignore[arg-type]
     assert acc.calls == 2 and choice.best == 3 and len(choice.scores) == 4
+    assert "none of 2 candidates judged music: drawing 2 more (at most 6)" in caplog.text
     np.testing.assert_array_equal(choice.audio, source)
     assert choice.timings.decode == 2.0
 

@@ -11,6 +11,7 @@ with --max-candidates M, N more are sampled while none so far is judged music, u
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import time
@@ -34,6 +35,7 @@ from bandmate.evaluate.outcome import classify_audio
 from bandmate.generate.accompanist import Accompanist, GenerateConfig, Timings
 from bandmate.io import atomic_write_text
 
+log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 SILENT_INPUT_DB = -60.0
 
@@ -103,6 +105,12 @@ def draw_candidates(
         scores += batch_scores
         if scores[best]["outcome"] == "music" or len(scores) >= config.candidate_limit:
             return Choice(kept, scores, best, timings, windows)
+        log.info(
+            "none of %d candidates judged music: drawing %d more (at most %d)",
+            len(scores),
+            min(config.candidates, config.candidate_limit - len(scores)),
+            config.candidate_limit,
+        )
 
 
 def match_level(accompaniment: np.ndarray, reference: np.ndarray) -> np.ndarray:
