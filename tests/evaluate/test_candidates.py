@@ -98,5 +98,6 @@ def test_evaluate_scores_the_picked_candidate_not_the_first() -> None:
     acc = Batches(np.stack([_noise(), source, _noise()]))
     clip = SimpleNamespace(input=source, sample_rate_hz=RATE, at_rate=lambda rate: (source, source))
     test = SimpleNamespace(clip=clip, shuffled=_noise())
-    audio = clip_audio(acc, test, GenerateConfig(candidates=3))  # type: ignore[arg-type]
+    audio, drawn = clip_audio(acc, test, GenerateConfig(candidates=3))  # type: ignore[arg-type]
     np.testing.assert_array_equal(audio["generated"], source)
+    assert drawn == 3

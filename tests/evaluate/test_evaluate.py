@@ -79,6 +79,7 @@ def test_evaluate_writes_metrics_and_report(
     ):
         assert key in metrics
     assert metrics["n_clips"] == 4
+    assert metrics["candidates_drawn"] == 1.0  # single tries by default
     assert metrics["settings"]["clips"] == 4 and metrics["settings"]["split"] == "test"
     assert 0.0 <= metrics["token_accuracy"] <= 1.0
     assert metrics["input_gain"] == pytest.approx(
@@ -105,7 +106,8 @@ def test_evaluate_writes_metrics_and_report(
             assert (out / rel).is_file()
     page = (out / "index.html").read_text()
     assert page.count("<audio") == 4 * 5 and "fit/chroma" in page
-    assert (out / "clips.csv").read_text().count("\n") == 5
+    clips_csv = (out / "clips.csv").read_text()
+    assert clips_csv.count("\n") == 5 and "candidates_drawn" in clips_csv.splitlines()[0]
     assert "report:" in capsys.readouterr().out
 
 

@@ -86,15 +86,19 @@ def reference_audio(acc: Accompanist, test: TestClip) -> dict[str, np.ndarray]:
     return {"input": source, "original": original[:n], "shuffled": shuffled[:n]}
 
 
-def clip_audio(acc: Accompanist, test: TestClip, config: GenerateConfig) -> dict[str, np.ndarray]:
-    """input / original / shuffled / generated, mono at the codec's rate, same length.
+def clip_audio(
+    acc: Accompanist, test: TestClip, config: GenerateConfig
+) -> tuple[dict[str, np.ndarray], int]:
+    """input / original / shuffled / generated, mono at the codec's rate, same length;
+    and how many candidates were drawn.
 
     With more than one candidate the generated one is the candidate `bandmate generate`
     would keep (`draw_candidates`: scored against the input alone, never the original)."""
     audio = reference_audio(acc, test)
-    generated = draw_candidates(acc, test.clip.input, test.clip.sample_rate_hz, config).audio
-    n = audio["input"].size
-    return {**audio, "generated": np.pad(generated[:n], (0, max(0, n - generated.size)))}
+    choice = draw_candidates(acc, test.clip.input, test.clip.sample_rate_hz, config)
+    n, generated = audio["input"].size, choice.audio
+    audio["generated"] = np.pad(generated[:n], (0, max(0, n - generated.size)))
+    return audio, len(choice.scores)
 
 
 def clip_row(audio: dict[str, np.ndarray], rate: int) -> dict[str, Any]:
@@ -205,10 +209,16 @@ def evaluate(
         for name, (total, n) in scores.items():
             sums[name][0] += total
             sums[name][1] += n
-        audio = clip_audio(acc, test, config.generate)
+        audio, drawn = clip_audio(acc, test, config.generate)
         row = clip_row(audio, rate)
         rows.append(
-            {"id": f"ex{index:03d}", "song": test.clip.song_id, "start_s": test.clip.start_s, **row}
+            {
+                "id": f"ex{index:03d}",
+                "song": test.clip.song_id,
+                "start_s": test.clip.start_s,
+                "candidates_drawn": drawn,
+                **row,
+            }
         )
         example = write_example(out, index, test, audio, rate, row, index < config.spectrograms)
         examples.append(
@@ -219,6 +229,7 @@ def evaluate(
             }
         )
     metrics = summarize(rows, {k: (v[0], int(v[1])) for k, v in sums.items()})
+    metrics["candidates_drawn"] = float(np.mean([r["candidates_drawn"] for r in rows]))
     metrics["skipped_clips"] = dict(skips.counts)
     metrics["fad"] = "skipped: no audio embedding model is available offline"
     metrics["settings"] = {
