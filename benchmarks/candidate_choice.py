@@ -31,6 +31,7 @@ from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_simi
 from bandmate.evaluate.run import EvaluateConfig, reference_audio, select_test_clips
 from bandmate.generate.accompanist import Accompanist, GenerateConfig
 from bandmate.generate.run import pick_candidate
+from bandmate.generate.sampling import SamplingConfig
 
 # Ways to keep one candidate: the score `bandmate generate` uses, and two that favour
 # following the input's rhythm (to see how far choosing alone could take a rhythm fit).
@@ -120,15 +121,18 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=24)
     parser.add_argument("--candidates", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--guidance", type=float, help="default: the checkpoint's own")
     args = parser.parse_args()
     acc = Accompanist.from_checkpoint(args.checkpoint, "cpu")
     clips_config = EvaluateConfig(clips=args.clips, split=args.split, input=args.input)
     tests = select_test_clips(acc, args.data, clips_config, SkipCounter())
-    config = GenerateConfig(candidates=args.candidates, seed=args.seed)
+    sampling = SamplingConfig(guidance=args.guidance)
+    config = GenerateConfig(sampling, candidates=args.candidates, seed=args.seed)
     clips = [clip_scores(acc, t, config) for t in tqdm(tests, desc="clips", unit="clip")]
     sizes = [n for n in (1, 2, 4, 8, 16, 32, 64) if n <= args.candidates]
     report = {
         "checkpoint": args.checkpoint,
+        "guidance": acc.settings(config).sampling.guidance,
         "data": args.data,
         "input": args.input,
         "clips": len(clips),
