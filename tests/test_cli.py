@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from bandmate.cli import COMMANDS, build_parser, main
-from bandmate.demo import DemoConfig
+from bandmate.demo import DemoConfig, generate_settings
 from bandmate.errors import BandmateError
 from bandmate.generate.accompanist import GenerateConfig
 from bandmate.generate.cli import DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES, generate_config
@@ -53,5 +53,8 @@ def test_generate_keeps_the_best_of_eight_to_32_by_default_and_evaluate_single_t
     assert config("evaluate").candidate_limit == 1
     with pytest.raises(BandmateError, match="--max-candidates"):
         config("generate", "in.wav", "--max-candidates", "4")
-    assert DemoConfig().candidates == DEFAULT_CANDIDATES
-    assert DemoConfig().max_candidates == DEFAULT_MAX_CANDIDATES
+    # The demo samples as generate does, and both 1 are single tries.
+    demo = generate_settings(DemoConfig())
+    assert (demo.candidates, demo.candidate_limit) == (DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES)
+    assert generate_settings(DemoConfig(candidates=16)).candidate_limit == 64
+    assert generate_settings(DemoConfig(candidates=1, max_candidates=1)).candidate_limit == 1

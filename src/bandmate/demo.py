@@ -18,12 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bandmate.config import load_config, save_config, to_dict
 from bandmate.data.clips import ClipConfig
 from bandmate.errors import BandmateError, ConfigError
-from bandmate.generate.cli import DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES
+from bandmate.generate.cli import DEFAULT_BATCHES, DEFAULT_CANDIDATES
+
+if TYPE_CHECKING:  # generate's module imports torch: the demo's CLI starts without it
+    from bandmate.generate.accompanist import GenerateConfig
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +74,10 @@ class DemoConfig:
     eval_clips: int = 12
     # Accompaniments sampled per clip; the one `bandmate generate --candidates` would keep
     # is evaluated (scored against the input alone), drawing as many more while none is
-    # judged music, up to max_candidates. Both 1 = single tries, as the thesis judged.
+    # judged music, up to max_candidates (None: generate's default, 4 x candidates).
+    # Both 1 = single tries, as the thesis judged.
     candidates: int = DEFAULT_CANDIDATES
-    max_candidates: int | None = DEFAULT_MAX_CANDIDATES
+    max_candidates: int | None = None
 
 
 def _stage(name: str, work: Callable[[], Any]) -> Any:
@@ -148,16 +152,12 @@ def evaluate_stage(
     import json
 
     from bandmate.evaluate.run import EvaluateConfig, evaluate
-    from bandmate.generate.accompanist import GenerateConfig
 
     # split=all: no song of root was trained on
     settings = EvaluateConfig(
         clips=config.eval_clips,
         split="all",
-        generate=GenerateConfig(
-            candidates=config.candidates,
-            max_candidates=max(config.max_candidates or 1, config.candidates),
-        ),
+        generate=generate_settings(config),
         input=input_labels,
     )
     stamp = report / WEIGHTS_STAMP
@@ -170,6 +170,16 @@ def evaluate_stage(
     metrics = evaluate(run, root, report, settings, "cpu")
     stamp.write_text(digest + "\n")
     return metrics
+
+
+def generate_settings(config: DemoConfig) -> GenerateConfig:
+    """How the demo samples: as `bandmate generate --candidates N [--max-candidates M]`."""
+    from bandmate.generate.accompanist import GenerateConfig
+
+    limit = config.max_candidates or DEFAULT_BATCHES * config.candidates
+    return GenerateConfig(
+        candidates=config.candidates, max_candidates=max(limit, config.candidates)
+    )
 
 
 def weights_digest(run: Path | str) -> str:
