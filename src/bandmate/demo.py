@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bandmate.config import load_config, save_config, to_dict
 from bandmate.data.clips import ClipConfig
 from bandmate.errors import BandmateError, ConfigError
-from bandmate.generate.cli import DEFAULT_BATCHES, DEFAULT_CANDIDATES
+from bandmate.generate.cli import DEFAULT_CANDIDATES, candidate_limit
 
 if TYPE_CHECKING:  # generate's module imports torch: the demo's CLI starts without it
     from bandmate.generate.accompanist import GenerateConfig
@@ -176,7 +176,7 @@ def generate_settings(config: DemoConfig) -> GenerateConfig:
     """How the demo samples: as `bandmate generate --candidates N [--max-candidates M]`."""
     from bandmate.generate.accompanist import GenerateConfig
 
-    limit = config.max_candidates or DEFAULT_BATCHES * config.candidates
+    limit = candidate_limit(config.candidates, config.max_candidates)
     return GenerateConfig(
         candidates=config.candidates, max_candidates=max(limit, config.candidates)
     )

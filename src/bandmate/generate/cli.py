@@ -78,6 +78,12 @@ def add_sampling_arguments(
     )
 
 
+def candidate_limit(candidates: int, asked: int | None, batches: int = DEFAULT_BATCHES) -> int:
+    """The most candidates drawn per input: `asked` (--max-candidates), else `batches`
+    times --candidates."""
+    return asked if asked is not None else batches * candidates
+
+
 def generate_config(args: argparse.Namespace, overlap_seconds: float = 2.0) -> GenerateConfig:
     """The settings `add_sampling_arguments` parsed; bad values are a BandmateError."""
     from bandmate.generate.accompanist import GenerateConfig
@@ -85,9 +91,7 @@ def generate_config(args: argparse.Namespace, overlap_seconds: float = 2.0) -> G
 
     if args.candidates < 1:
         raise BandmateError("--candidates must be at least 1")
-    limit = args.max_candidates
-    if limit is None:
-        limit = args.candidate_batches * args.candidates
+    limit = candidate_limit(args.candidates, args.max_candidates, args.candidate_batches)
     if limit < args.candidates:
         raise BandmateError(f"--max-candidates ({limit}) must be at least --candidates")
     try:

@@ -58,14 +58,20 @@ def pick_candidate(
     """The best of candidates [B, S] by `candidate_score` against the input source [S']
     (all at `rate`; only the input is used, so a user gets the same pick). Returns the
     index and every candidate's score."""
-    clips = candidates[:, : source.size]
-    features = fit_features(source, rate)
-    chromas = clip_chromas(clips, rate)  # the judge and the fit share them
-    scores = [
-        candidate_score(clip, features, rate, chroma)
-        for clip, chroma in zip(clips, chromas, strict=True)
-    ]
+    scores = score_candidates(candidates[:, : source.size], fit_features(source, rate), rate)
     return int(np.argmax([s["score"] for s in scores])), scores
+
+
+def score_candidates(
+    candidates: np.ndarray, source: FitFeatures, rate: int
+) -> list[dict[str, Any]]:
+    """`candidate_score` of each candidate [B, S] (at `rate`, cut to the input's length)
+    against the input's features."""
+    chromas = clip_chromas(candidates, rate)  # the judge and the fit share them
+    return [
+        candidate_score(clip, source, rate, chroma)
+        for clip, chroma in zip(candidates, chromas, strict=True)
+    ]
 
 
 @dataclass
@@ -90,25 +96,29 @@ def draw_candidates(
     Only the best so far is kept in memory: a long input's candidates are large."""
     rate = accompanist.codec.sample_rate_hz
     reference = resample(wav, sample_rate_hz, rate)
+    source = fit_features(reference, rate)  # once for every batch
     generator = accompanist.generator(config)
     scores: list[dict[str, Any]] = []
     timings, best, kept = Timings(), 0, np.zeros(0, dtype=np.float32)
+    batch = config.candidates
     while True:
-        batch = min(config.candidates, config.candidate_limit - len(scores))
         audio, spent, windows = accompanist.accompany(
             wav, sample_rate_hz, replace(config, candidates=batch), generator
         )
-        index, batch_scores = pick_candidate(audio, reference, rate)
+        batch_scores = score_candidates(audio[:, : reference.size], source, rate)
+        index = int(np.argmax([s["score"] for s in batch_scores]))
         timings += spent
         if not scores or batch_scores[index]["score"] > scores[best]["score"]:
             best, kept = len(scores) + index, audio[index].copy()  # not a view of the batch
         scores += batch_scores
-        if scores[best]["outcome"] == "music" or len(scores) >= config.candidate_limit:
+        remaining = config.candidate_limit - len(scores)
+        if scores[best]["outcome"] == "music" or remaining <= 0:
             return Choice(kept, scores, best, timings, windows)
+        batch = min(config.candidates, remaining)
         log.info(
             "none of %d candidates judged music: drawing %d more (at most %d)",
             len(scores),
-            min(config.candidates, config.candidate_limit - len(scores)),
+            batch,
             config.candidate_limit,
         )
 
