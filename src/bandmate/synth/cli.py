@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sources",
         default=default_sources,
         help="band (procedural), chorale (Bach, music21 corpus), folk (tunes + band), "
+        "hymn (four-part chorale settings written by rule, never the same twice), "
         "chorale-heldout (Bach chorales never used by `chorale`, bass voice on tuba or "
         "bassoon: an out-of-distribution test set); "
         f"comma-separated, optional =weight (default {default_sources})",

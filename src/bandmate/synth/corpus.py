@@ -148,22 +148,35 @@ def held_out_chorale_song(rng: np.random.Generator, duration_s: float, title: st
     return _chorale(rng, duration_s, title, held_out=True)
 
 
-def _chorale(rng: np.random.Generator, duration_s: float, title: str, held_out: bool) -> Score:
-    path, score = _pick_parsed("bach", rng, parts=4, held_out=held_out)
-    tempo = float(rng.integers(60, 101))
+def satb_parts(
+    rng: np.random.Generator,
+    voices: list[list[BeatNote]],
+    tempo: float,
+    duration_s: float,
+    held_out: bool,
+) -> tuple[str, list[Part]]:
+    """A chorale ensemble (held-out ones when `held_out`) and the four voices' notes
+    [soprano, alto, tenor, bass] played on it, one part each."""
     ensemble = pick(rng, HELD_OUT_ENSEMBLES if held_out else sorted(CHORALE_ENSEMBLES))
-    length_b = float(score.highestTime)
-    until_b = duration_s * tempo / 60.0
     names = ("soprano", "alto", "tenor", "bass")
     parts = []
-    for voice, (name, part) in enumerate(zip(names, score.parts, strict=True)):
+    for voice, (name, notes) in enumerate(zip(names, voices, strict=True)):
         program, label = _chorale_program(voice, ensemble, rng, held_out)
         component = {0: "melody", 3: "bass"}.get(voice, "")
-        notes = _loop(_voice_notes(part), length_b, until_b)
         played = perform(notes, tempo, duration_s, rng, monophonic=True)
         gain = float(rng.uniform(-3.0, 3.0)) + (1.0 if voice == 0 else -1.0)
         parts.append(Part(name, program, False, label, component, played, round(gain, 2)))
         parts[-1].pan = (voice - 1.5) / 3.0
+    return ensemble, parts
+
+
+def _chorale(rng: np.random.Generator, duration_s: float, title: str, held_out: bool) -> Score:
+    path, score = _pick_parsed("bach", rng, parts=4, held_out=held_out)
+    tempo = float(rng.integers(60, 101))
+    until_b = duration_s * tempo / 60.0
+    length_b = float(score.highestTime)
+    voices = [_loop(_voice_notes(part), length_b, until_b) for part in score.parts]
+    ensemble, parts = satb_parts(rng, voices, tempo, duration_s, held_out)
     ts = score.recurse().getElementsByClass("TimeSignature").first()
     return Score(
         title=title,

@@ -46,6 +46,10 @@ SILENT_DB = -70.0
 def _source_fn(name: str) -> Callable[[np.random.Generator, float, str], Score]:
     if name == "band":
         return band_song
+    if name == "hymn":
+        from bandmate.synth.hymn import hymn_song
+
+        return hymn_song
     from bandmate.synth import corpus  # imports music21 (~1 s): only when needed
 
     return {
@@ -69,7 +73,7 @@ class SynthSettings:
 
     def validate(self) -> None:
         """Raise `BandmateError` (one line, naming the option) for unusable settings."""
-        known = ("band", "chorale", "chorale-heldout", "folk")
+        known = ("band", "chorale", "chorale-heldout", "folk", "hymn")
         if self.songs < 1:
             raise BandmateError(f"--songs must be at least 1, got {self.songs}")
         for name, weight in self.sources:
