@@ -268,3 +268,45 @@ def test_tokenizer_state_records_what_it_was_fitted_on(
     state = json.loads((tmp_path / "tok" / "semantic.json").read_text())
     assert state["fitted_on"] == "input+target"
     assert state["fitted_on_clips"] == 2 * inputs
+
+
+def test_reused_tokenizer_is_copied_not_fitted(
+    tmp_path: Path, dataset: Path, encodec_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Fine-tuning on new data: the new tokens keep the first tokenizer's ids."""
+    config = make_config(dataset, encodec_dir)
+    pipeline.tokenize_dataset(config, tmp_path / "first")
+
+    def no_fit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fitted k-means instead of reusing it")
+
+    monkeypatch.setattr(pipeline, "fit_semantic", no_fit)
+    reuse = replace(config, semantic=replace(config.semantic, reuse=str(tmp_path / "first")))
+    pipeline.tokenize_dataset(reuse, tmp_path / "again")
+    first, again = read_all(tmp_path / "first"), read_all(tmp_path / "again")
+    for name in ("semantic.json", "centroids.safetensors", "train/input_semantic.npy"):
+        assert again[name] == first[name]
+
+
+def test_reusing_a_tokenizer_of_other_settings_is_a_one_line_error(
+    tmp_path: Path, dataset: Path, encodec_dir: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The shipped bass-to-instrumental's 256 clusters of 4 MFCCs and salience chroma
+    against the config's 16 clusters of the default features."""
+    config = make_config(dataset, encodec_dir)
+    shipped = replace(config.semantic, reuse="bandmate:bass-to-instrumental")
+    with pytest.raises(BandmateError, match=r"spectral:mfcc4.*kmeans256.*spectral/kmeans16"):
+        pipeline.tokenize_dataset(replace(config, semantic=shipped), tmp_path / "tok")
+    matching = replace(shipped, n_mfcc=4, chroma_fft=4096, chroma="salience", num_clusters=256)
+    settings = {"kind": "spectral", "n_mfcc": 4, "chroma_fft": 4096, "chroma": "salience"}
+    features = pipeline.build_features(settings)
+    folder = tmp_path / "state"
+    folder.mkdir()
+    tokenizer = pipeline.reuse_semantic(replace(config, semantic=matching), folder, features)
+    assert tokenizer.vocab_size == 256 and (folder / "centroids.safetensors").exists()
+    capsys.readouterr()  # the codec's loading bar, above
+    argv = ["tokenize", "--out", str(tmp_path / "cli"), "--set", f"root={dataset}"]
+    argv += ["--set", "preset=drums-to-bass", "--set", "semantic.reuse=bandmate:nope"]
+    assert main([*argv, "--no-progress"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bandmate:nope" in err

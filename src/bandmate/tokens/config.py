@@ -26,6 +26,10 @@ class SemanticConfig:
     # ids come from the same clusters, so clusters fitted on drums alone give a bass
     # target few distinct ids, and the decoder's semantic stage little to plan with.
     fit_on: str = "input"  # input | input+target
+    # A tokenizer fitted before, used instead of fitting one: a token directory, a
+    # checkpoint (its tokenizer/ folder) or `bandmate:PRESET`. Fine-tuning a checkpoint on
+    # new data needs its own tokens: a new k-means would renumber every semantic id.
+    reuse: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in ("spectral", "w2v-bert"):

@@ -3,7 +3,7 @@
 Steps, each safe to interrupt:
 1. the resolved config is saved as DIR/config.yaml (a rerun must use the same one);
 2. the semantic tokenizer is fitted on the train split's input clips (and target clips,
-   with `semantic.fit_on: input+target`) and saved as
+   with `semantic.fit_on: input+target`), or copied from `semantic.reuse`, and saved as
    DIR/semantic.json + DIR/centroids.safetensors (a rerun loads it);
 3. every song is tokenized into DIR/.work/<split>/<song>.npz (a rerun skips songs whose
    chunk exists), in `workers` processes;
@@ -34,6 +34,7 @@ from bandmate.data.clips import SkipCounter, iter_clips
 from bandmate.data.datasets import scan_dataset
 from bandmate.data.pairs import Pair, build_pair, resolve_spec
 from bandmate.errors import BandmateError, ConfigError, DataError
+from bandmate.io import atomic_path
 from bandmate.tokens.chunks import (
     WORK_DIR,
     FrameCounts,
@@ -46,14 +47,16 @@ from bandmate.tokens.chunks import (
 )
 from bandmate.tokens.codecs import load_codec
 from bandmate.tokens.config import TokenizeConfig
-from bandmate.tokens.features import build_features
+from bandmate.tokens.features import FrameFeatures, build_features
 from bandmate.tokens.interfaces import AcousticCodec
 from bandmate.tokens.semantic import (
     STATE_JSON,
     STATE_TENSORS,
     KMeansTokenizer,
+    features_spec,
     fit_semantic,
     load_semantic,
+    read_semantic_meta,
 )
 from bandmate.tokens.shards import (
     SplitTokens,
@@ -89,6 +92,8 @@ def tokenize_dataset(
     if not config.clips.mono:
         raise ConfigError("clips.mono: tokenize needs mono clips")
     plan = plan_pairs(config)  # user errors first, before anything is written
+    if config.semantic.reuse:
+        read_semantic_meta(reused_folder(config.semantic.reuse))
     codec = load_codec(config.codec)
     check_output(out, config)
     remove_stale_temporaries(out)
@@ -200,6 +205,8 @@ def prepare_semantic(
     )
     if (folder / STATE_JSON).exists():
         return load_semantic(folder, features)
+    if config.semantic.reuse:
+        return reuse_semantic(config, folder, features)
     # No total: how many clips pass the silence check is only known after reading them.
     bar = tqdm(desc="fit k-means", unit="clip", disable=not progress)
     seen = Counter[str]()
@@ -219,6 +226,38 @@ def prepare_semantic(
     bar.close()
     tokenizer.save(folder, {"fitted_on_clips": seen["clips"], "fitted_on": config.semantic.fit_on})
     return tokenizer
+
+
+def reused_folder(spec: str) -> Path:
+    """The state folder of a fitted tokenizer named by `semantic.reuse`: a token
+    directory, or a checkpoint (a run directory, `bandmate:PRESET`) and its tokenizer/."""
+    from bandmate.model.checkpoint import TOKENIZER_DIR, resolve_checkpoint
+
+    path = Path(spec)
+    if (path / STATE_JSON).exists():
+        return path
+    return resolve_checkpoint(spec) / TOKENIZER_DIR
+
+
+def reuse_semantic(
+    config: TokenizeConfig, folder: Path, features: FrameFeatures
+) -> KMeansTokenizer:
+    """Copy the tokenizer `semantic.reuse` names into `folder` and load it; its features
+    and cluster count must be the config's (else its ids would mean other frames)."""
+    source = reused_folder(config.semantic.reuse)
+    meta = read_semantic_meta(source)
+    wanted = {"features": features.describe(), "num_clusters": config.semantic.num_clusters}
+    if {key: meta.get(key) for key in wanted} != wanted:
+        ours = f"{features_spec(features.describe())}/kmeans{config.semantic.num_clusters}"
+        raise ConfigError(
+            f"semantic.reuse: {source} holds a {meta.get('spec')} tokenizer, the config "
+            f"asks for {ours}; set semantic.* to match it"
+        )
+    for name in (STATE_JSON, STATE_TENSORS):
+        with atomic_path(folder / name) as tmp:
+            shutil.copyfile(source / name, tmp)
+    log.info("semantic tokenizer %s from %s", meta["spec"], source)
+    return load_semantic(folder, features)
 
 
 # Worker processes each hold their own codec and tokenizer (set by `_init_worker`).
