@@ -47,7 +47,7 @@ from bandmate.tokens.chunks import (
 )
 from bandmate.tokens.codecs import load_codec
 from bandmate.tokens.config import TokenizeConfig
-from bandmate.tokens.features import FrameFeatures, build_features
+from bandmate.tokens.features import build_features
 from bandmate.tokens.interfaces import AcousticCodec
 from bandmate.tokens.semantic import (
     STATE_JSON,
@@ -93,7 +93,7 @@ def tokenize_dataset(
         raise ConfigError("clips.mono: tokenize needs mono clips")
     plan = plan_pairs(config)  # user errors first, before anything is written
     if config.semantic.reuse:
-        read_semantic_meta(reused_folder(config.semantic.reuse))
+        reused_state(config)
     codec = load_codec(config.codec)
     check_output(out, config)
     remove_stale_temporaries(out)
@@ -193,20 +193,15 @@ def prepare_semantic(
 ) -> KMeansTokenizer:
     """Load the state files in DIR when a previous run fitted it; else fit and save it."""
     folder = out  # state files at the top, where checkpoints copy them from
-    features = build_features(
-        {
-            "kind": config.semantic.kind,
-            "model": config.semantic.model,
-            "layer": config.semantic.layer,
-            "n_mfcc": config.semantic.n_mfcc,
-            "chroma_fft": config.semantic.chroma_fft,
-            "chroma": config.semantic.chroma,
-        }
-    )
+    features = build_features(feature_settings(config))
     if (folder / STATE_JSON).exists():
         return load_semantic(folder, features)
     if config.semantic.reuse:
-        return reuse_semantic(config, folder, features)
+        for name in (STATE_JSON, STATE_TENSORS):
+            with atomic_path(folder / name) as tmp:
+                shutil.copyfile(reused_state(config) / name, tmp)
+        log.info("semantic tokenizer from %s", config.semantic.reuse)
+        return load_semantic(folder, features)
     # No total: how many clips pass the silence check is only known after reading them.
     bar = tqdm(desc="fit k-means", unit="clip", disable=not progress)
     seen = Counter[str]()
@@ -228,36 +223,37 @@ def prepare_semantic(
     return tokenizer
 
 
-def reused_folder(spec: str) -> Path:
-    """The state folder of a fitted tokenizer named by `semantic.reuse`: a token
-    directory, or a checkpoint (a run directory, `bandmate:PRESET`) and its tokenizer/."""
+def feature_settings(config: TokenizeConfig) -> dict[str, Any]:
+    """The semantic config's frame-feature settings, as `build_features` takes them."""
+    semantic = config.semantic
+    return {
+        "kind": semantic.kind,
+        "model": semantic.model,
+        "layer": semantic.layer,
+        "n_mfcc": semantic.n_mfcc,
+        "chroma_fft": semantic.chroma_fft,
+        "chroma": semantic.chroma,
+    }
+
+
+def reused_state(config: TokenizeConfig) -> Path:
+    """The state folder of the tokenizer `semantic.reuse` names (a token directory, or a
+    checkpoint, run directory or `bandmate:PRESET` and its tokenizer/). Raises a one-line
+    error, before anything is written, when it was fitted with other feature settings or
+    another cluster count than the config's: its ids would mean other frames."""
     from bandmate.model.checkpoint import TOKENIZER_DIR, resolve_checkpoint
 
-    path = Path(spec)
-    if (path / STATE_JSON).exists():
-        return path
-    return resolve_checkpoint(spec) / TOKENIZER_DIR
-
-
-def reuse_semantic(
-    config: TokenizeConfig, folder: Path, features: FrameFeatures
-) -> KMeansTokenizer:
-    """Copy the tokenizer `semantic.reuse` names into `folder` and load it; its features
-    and cluster count must be the config's (else its ids would mean other frames)."""
-    source = reused_folder(config.semantic.reuse)
-    meta = read_semantic_meta(source)
-    wanted = {"features": features.describe(), "num_clusters": config.semantic.num_clusters}
-    if {key: meta.get(key) for key in wanted} != wanted:
-        ours = f"{features_spec(features.describe())}/kmeans{config.semantic.num_clusters}"
+    spec = config.semantic.reuse
+    source = Path(spec) if (Path(spec) / STATE_JSON).exists() else None
+    source = source or resolve_checkpoint(spec) / TOKENIZER_DIR
+    theirs = read_semantic_meta(source).get("spec")
+    ours = f"{features_spec(feature_settings(config))}/kmeans{config.semantic.num_clusters}"
+    if theirs != ours:
         raise ConfigError(
-            f"semantic.reuse: {source} holds a {meta.get('spec')} tokenizer, the config "
-            f"asks for {ours}; set semantic.* to match it"
+            f"semantic.reuse: {source} holds a {theirs} tokenizer, the config asks for "
+            f"{ours}; set semantic.* to match it"
         )
-    for name in (STATE_JSON, STATE_TENSORS):
-        with atomic_path(folder / name) as tmp:
-            shutil.copyfile(source / name, tmp)
-    log.info("semantic tokenizer %s from %s", meta["spec"], source)
-    return load_semantic(folder, features)
+    return source
 
 
 # Worker processes each hold their own codec and tokenizer (set by `_init_worker`).
