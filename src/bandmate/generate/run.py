@@ -59,7 +59,12 @@ def pick_candidate(
     (all at `rate`; only the input is used, so a user gets the same pick). Returns the
     index and every candidate's score."""
     scores = score_candidates(candidates[:, : source.size], fit_features(source, rate), rate)
-    return int(np.argmax([s["score"] for s in scores])), scores
+    return best_candidate(scores), scores
+
+
+def best_candidate(scores: list[dict[str, Any]]) -> int:
+    """Index of the highest `candidate_score` (the first of equals)."""
+    return int(np.argmax([s["score"] for s in scores]))
 
 
 def score_candidates(
@@ -106,7 +111,7 @@ def draw_candidates(
             wav, sample_rate_hz, replace(config, candidates=batch), generator
         )
         batch_scores = score_candidates(audio[:, : reference.size], source, rate)
-        index = int(np.argmax([s["score"] for s in batch_scores]))
+        index = best_candidate(batch_scores)
         timings += spent
         if not scores or batch_scores[index]["score"] > scores[best]["score"]:
             best, kept = len(scores) + index, audio[index].copy()  # not a view of the batch

@@ -16,7 +16,7 @@ import numpy as np
 from bandmate.synth.corpus import satb_parts
 from bandmate.synth.plan import pick
 from bandmate.synth.score import BeatNote, Score
-from bandmate.synth.theory import Chord, Key
+from bandmate.synth.theory import METERS, Chord, Key
 
 # Where each 0-based degree may go next (I ii iii IV V vi vii°), by common practice.
 NEXT_DEGREE: dict[int, tuple[int, ...]] = {
@@ -30,7 +30,7 @@ NEXT_DEGREE: dict[int, tuple[int, ...]] = {
 }
 # Voice ranges (MIDI pitches): soprano, alto, tenor, bass.
 RANGES = ((60, 79), (55, 74), (48, 67), (38, 60))
-METERS = ((4.0, "4/4"), (4.0, "4/4"), (3.0, "3/4"))
+HYMN_METERS = ("4/4", "4/4", "3/4")  # common time twice as often
 PASSING = 0.25  # chance that a voice fills a third between two beats with an eighth
 HOLD = 0.25  # chance that a chord lasts two beats instead of one
 VELOCITY = 88
@@ -148,9 +148,9 @@ def hymn_voices(
 
 def hymn_song(rng: np.random.Generator, duration_s: float, title: str) -> Score:
     """A hymn written by rule, one stem per voice on a chorale ensemble (as `chorale`)."""
-    beats_per_bar, meter = pick(rng, METERS)
+    meter = pick(rng, HYMN_METERS)
     tempo = float(rng.integers(60, 101))
-    key, voices = hymn_voices(rng, duration_s * tempo / 60.0, beats_per_bar)
+    key, voices = hymn_voices(rng, duration_s * tempo / 60.0, METERS[meter].beats_per_bar)
     ensemble, parts = satb_parts(rng, voices, tempo, duration_s, held_out=False)
     return Score(
         title=title,
