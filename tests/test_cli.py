@@ -1,13 +1,15 @@
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from bandmate.cli import COMMANDS, build_parser, main
 from bandmate.demo import DemoConfig, generate_settings
-from bandmate.errors import BandmateError
+from bandmate.errors import BandmateError, ConfigError
 from bandmate.generate.accompanist import GenerateConfig
-from bandmate.generate.cli import DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES, generate_config
+from bandmate.generate.cli import generate_config
+from bandmate.generate.defaults import DEFAULT_BATCHES, DEFAULT_CANDIDATES
 
 
 def test_building_the_parser_imports_no_torch():
@@ -34,17 +36,20 @@ def test_python_dash_m_runs_the_cli():
     assert out.stdout.startswith("bandmate ")
 
 
-def test_generate_keeps_the_best_of_eight_to_32_by_default_and_evaluate_single_tries():
-    # generate's default is what `make demo` measures; evaluate's stays the thesis's
-    # single try, so the model card's commands keep their meaning.
+def test_generate_leaves_candidates_to_the_checkpoint_and_evaluate_single_tries():
+    # generate's default is what `make demo` measures: the checkpoint's own number of
+    # candidates (else 8), up to 4 batches; evaluate's stays the thesis's single try, so
+    # the model card's commands keep their meaning.
     parser = build_parser()
 
     def config(*args: str) -> GenerateConfig:
         return generate_config(parser.parse_args(list(args)))
 
     generate = config("generate", "in.wav")
-    assert generate.candidates == DEFAULT_CANDIDATES == 8
-    assert generate.candidate_limit == DEFAULT_MAX_CANDIDATES == 32
+    assert generate.candidates is None and generate.max_candidates is None
+    assert generate.candidate_batches == DEFAULT_BATCHES == 4
+    assert replace(generate, candidates=DEFAULT_CANDIDATES).candidate_limit == 32
+    assert replace(generate, candidates=16).candidate_limit == 64
     # The limit follows --candidates unless given; evaluate draws no more by default.
     assert config("generate", "in.wav", "--candidates", "16").candidate_limit == 64
     assert config("generate", "in.wav", "--max-candidates", "8").candidate_limit == 8
@@ -52,9 +57,13 @@ def test_generate_keeps_the_best_of_eight_to_32_by_default_and_evaluate_single_t
     assert evaluate.candidates == evaluate.candidate_limit == 4
     assert config("evaluate").candidate_limit == 1
     with pytest.raises(BandmateError, match="--max-candidates"):
-        config("generate", "in.wav", "--max-candidates", "4")
+        config("generate", "in.wav", "--candidates", "8", "--max-candidates", "4")
+    with pytest.raises(BandmateError, match="--candidates"):
+        config("generate", "in.wav", "--candidates", "0")
     # The demo samples as generate does, and both 1 are single tries.
     demo = generate_settings(DemoConfig())
-    assert (demo.candidates, demo.candidate_limit) == (DEFAULT_CANDIDATES, DEFAULT_MAX_CANDIDATES)
+    assert (demo.candidates, demo.max_candidates, demo.candidate_batches) == (None, None, 4)
     assert generate_settings(DemoConfig(candidates=16)).candidate_limit == 64
     assert generate_settings(DemoConfig(candidates=1, max_candidates=1)).candidate_limit == 1
+    with pytest.raises(ConfigError, match="max_candidates"):
+        generate_settings(DemoConfig(candidates=8, max_candidates=4))

@@ -9,7 +9,7 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from bandmate.cli import main
-from bandmate.demo import load_demo_config, train_settings
+from bandmate.demo import load_demo_config, train_settings, weights_digest
 from bandmate.errors import ConfigError
 from bandmate.model import shipped
 
@@ -123,3 +123,17 @@ def test_table_names_only_the_reports_of_its_rows(tmp_path: Path, capsys):
     assert [line for line in printed.splitlines() if line.startswith("report:")] == [
         f"report: {report / 'index.html'}"
     ]
+
+
+def test_a_report_is_stale_when_the_checkpoints_sampling_defaults_change(
+    delay_checkpoint: Path, tmp_path: Path
+):
+    # The demo leaves candidates to each checkpoint (model.json meta): a new default there
+    # with the same weights must not let an old report stand.
+    model = tmp_path / "model"
+    shutil.copytree(delay_checkpoint, model)
+    before = weights_digest(model)
+    info = json.loads((model / "model.json").read_text())
+    info["meta"] = {**info.get("meta", {}), "candidates": 16}
+    (model / "model.json").write_text(json.dumps(info))
+    assert weights_digest(model) != before

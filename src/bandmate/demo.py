@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bandmate.config import load_config, save_config, to_dict
 from bandmate.data.clips import ClipConfig
 from bandmate.errors import BandmateError, ConfigError
-from bandmate.generate.cli import DEFAULT_CANDIDATES, candidate_limit
+from bandmate.generate.defaults import DEFAULT_BATCHES
 
 if TYPE_CHECKING:  # generate's module imports torch: the demo's CLI starts without it
     from bandmate.generate.accompanist import GenerateConfig
@@ -53,7 +53,7 @@ HELD_OUT_SOURCES = (("band", 0.8), ("folk", 0.2))
 # instruments training never used as a bass input. Drum models have no chorale input.
 OOD_INPUT = "tuba,bassoon"
 OOD_PRESETS = ("bass-to-instrumental",)
-WEIGHTS_STAMP = "weights.sha256"  # in each report: the weights and settings it was made with
+WEIGHTS_STAMP = "weights.sha256"  # in each report: the checkpoint and settings it was made with
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,9 @@ class DemoConfig:
     eval_clips: int = 12
     # Accompaniments sampled per clip; the one `bandmate generate --candidates` would keep
     # is evaluated (scored against the input alone), drawing as many more while none is
-    # judged music, up to max_candidates (None: generate's default, 4 x candidates).
-    # Both 1 = single tries, as the thesis judged.
-    candidates: int = DEFAULT_CANDIDATES
+    # judged music, up to max_candidates. None: generate's defaults (each checkpoint's own
+    # number, else 8; up to 4 x that). Both 1 = single tries, as the thesis judged.
+    candidates: int | None = None
     max_candidates: int | None = None
 
 
@@ -173,22 +173,30 @@ def evaluate_stage(
 
 
 def generate_settings(config: DemoConfig) -> GenerateConfig:
-    """How the demo samples: as `bandmate generate --candidates N [--max-candidates M]`."""
+    """How the demo samples: as `bandmate generate [--candidates N] [--max-candidates M]`
+    (a limit below the candidates drawn at a time is an error, as in generate)."""
     from bandmate.generate.accompanist import GenerateConfig
 
-    limit = candidate_limit(config.candidates, config.max_candidates)
-    return GenerateConfig(
-        candidates=config.candidates, max_candidates=max(limit, config.candidates)
-    )
+    try:
+        return GenerateConfig(
+            candidates=config.candidates,
+            max_candidates=config.max_candidates,
+            candidate_batches=DEFAULT_BATCHES,
+        )
+    except ValueError as error:
+        raise ConfigError(f"demo: {error}") from None
 
 
 def weights_digest(run: Path | str) -> str:
     """sha256 of the weights `run` resolves to (a checkpoint, run directory or
-    `bandmate:PRESET`), which says whether a report was made with them."""
-    from bandmate.model.checkpoint import WEIGHTS, resolve_checkpoint
+    `bandmate:PRESET`) and of its model.json, whose meta holds the sampling defaults
+    (guidance, candidates): whether a report was made with them."""
+    from bandmate.model.checkpoint import MODEL_JSON, WEIGHTS, resolve_checkpoint
 
-    weights = resolve_checkpoint(run) / WEIGHTS
-    return hashlib.sha256(weights.read_bytes()).hexdigest()
+    checkpoint = resolve_checkpoint(run)
+    digest = hashlib.sha256((checkpoint / WEIGHTS).read_bytes())
+    digest.update((checkpoint / MODEL_JSON).read_bytes())
+    return digest.hexdigest()
 
 
 def run_demo(config: DemoConfig) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from bandmate.data.audio import resample
 from bandmate.errors import BandmateError
 from bandmate.generate.decode import forced_prefix, generate_targets
+from bandmate.generate.defaults import DEFAULT_CANDIDATES
 from bandmate.generate.sampling import SamplingConfig
 from bandmate.generate.windows import cut, stitch, window_starts
 from bandmate.model.t5 import T5
@@ -33,26 +34,40 @@ SMALL_MODEL_PARAMETERS = 50_000_000
 @dataclass(frozen=True)
 class GenerateConfig:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
-    candidates: int = 1  # accompaniments sampled per input at a time; the best is kept
+    # Accompaniments sampled per input at a time; the best is kept. None: the checkpoint's
+    # own number (model.json meta `candidates`, `bandmate export --candidates`), else
+    # DEFAULT_CANDIDATES; `Accompanist.settings` fills it in.
+    candidates: int | None = 1
     seed: int = 0
     overlap_seconds: float = 2.0  # windows of long inputs overlap by this much
     # While no candidate so far is judged music, `candidates` more are drawn, up to this
-    # many in all (None: only the first `candidates`); see generate/run.draw_candidates.
+    # many in all (None: `candidate_batches` times `candidates`); see
+    # generate/run.draw_candidates.
     max_candidates: int | None = None
+    candidate_batches: int = 1
 
     def __post_init__(self) -> None:
-        if self.candidates < 1:
+        if self.candidates is not None and self.candidates < 1:
             raise ValueError("candidates must be at least 1")
-        if self.max_candidates is not None and self.max_candidates < self.candidates:
+        if self.candidate_batches < 1:
+            raise ValueError("candidate_batches must be at least 1")
+        if self.max_candidates is not None and self.max_candidates < (self.candidates or 1):
             raise ValueError(
                 f"max_candidates ({self.max_candidates}) must be at least "
-                f"candidates ({self.candidates})"
+                f"candidates ({self.candidates or 1})"
             )
+
+    @property
+    def batch(self) -> int:
+        """Candidates drawn at a time (once `Accompanist.settings` has filled them in)."""
+        if self.candidates is None:
+            raise ValueError("candidates not settled: pass the config through Accompanist.settings")
+        return self.candidates
 
     @property
     def candidate_limit(self) -> int:
         """The most candidates drawn for one input."""
-        return self.max_candidates or self.candidates
+        return self.max_candidates or self.batch * self.candidate_batches
 
 
 @dataclass
@@ -85,6 +100,7 @@ class Accompanist:
         source: str = "",
         manifest: dict[str, Any] | None = None,
         guidance: float = 0.0,
+        candidates: int = DEFAULT_CANDIDATES,
     ) -> None:
         if (codec.num_codebooks, codec.codebook_size) != (
             layout.num_codebooks,
@@ -99,6 +115,7 @@ class Accompanist:
         self.device, self.source = device, source
         self.manifest = manifest or {}  # the token set's manifest (preset, dataset, specs)
         self.guidance = guidance  # the checkpoint's own guidance weight (model.json meta)
+        self.candidates = candidates  # and its own number of candidates at a time
 
     @classmethod
     def from_checkpoint(cls, directory: str | Path, device: str = "auto") -> Accompanist:
@@ -118,11 +135,31 @@ class Accompanist:
         semantic = load_semantic(state if state.is_dir() else state.parent)
         codec = load_codec(codec_spec)
         guidance = float(meta.get("guidance", 0.0))
-        return cls(model, layout, semantic, codec, torch_device, str(directory), manifest, guidance)
+        candidates = int(meta.get("candidates", DEFAULT_CANDIDATES))
+        return cls(
+            model,
+            layout,
+            semantic,
+            codec,
+            torch_device,
+            str(directory),
+            manifest,
+            guidance,
+            candidates,
+        )
 
     def settings(self, config: GenerateConfig) -> GenerateConfig:
-        """`config` with this checkpoint's guidance where the config leaves it open."""
-        return replace(config, sampling=config.sampling.with_default_guidance(self.guidance))
+        """`config` with this checkpoint's guidance and candidates where the config leaves
+        them open; a limit below the candidates drawn at a time is a `BandmateError`."""
+        sampling = config.sampling.with_default_guidance(self.guidance)
+        candidates = config.candidates or self.candidates
+        limit = config.max_candidates
+        if limit is not None and limit < candidates:
+            raise BandmateError(
+                f"{self.source or 'checkpoint'}: max candidates ({limit}) is below the "
+                f"{candidates} candidates drawn at a time"
+            )
+        return replace(config, sampling=sampling, candidates=candidates)
 
     @property
     def clip_seconds(self) -> float:
@@ -146,7 +183,7 @@ class Accompanist:
         generator: torch.Generator,
     ) -> np.ndarray:
         encoder = torch.from_numpy(self.layout.encoder_tokens(ids)).to(self.device)
-        encoder = encoder.expand(config.candidates, -1)
+        encoder = encoder.expand(config.batch, -1)
         force = torch.from_numpy(forced).to(self.device) if forced is not None else None
         targets = generate_targets(
             self.model, self.layout, encoder, config.sampling, generator, force
@@ -202,7 +239,7 @@ class Accompanist:
         source = resample(wav, sample_rate_hz, sem_rate)
         overlap = self.overlap_seconds(config)
         starts = window_starts(duration, self.clip_seconds, overlap)
-        out = np.zeros((config.candidates, round(duration * codec_rate)), dtype=np.float32)
+        out = np.zeros((config.batch, round(duration * codec_rate)), dtype=np.float32)
         overlap_sem = round(overlap * self.semantic.frame_rate_hz)
         overlap_ac = round(overlap * self.codec.frame_rate_hz)
         previous: np.ndarray | None = None

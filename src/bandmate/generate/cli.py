@@ -9,15 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bandmate.errors import BandmateError
+from bandmate.generate.defaults import DEFAULT_BATCHES, DEFAULT_CANDIDATES
 
 if TYPE_CHECKING:
     from bandmate.generate.accompanist import GenerateConfig
-
-
-DEFAULT_CANDIDATES = 8
-# Batches of --candidates drawn at most while none is judged music: 8 -> up to 32.
-DEFAULT_BATCHES = 4
-DEFAULT_MAX_CANDIDATES = DEFAULT_BATCHES * DEFAULT_CANDIDATES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # of clips for the drum and bass models, single tries in 0.64-0.77; on a harder second
     # set in 0.89-0.94, and drawing on while none is music (8.7-10.3 drawn on average) in
     # 0.96-1.00; single tries in 0.48-0.80 (benchmarks/candidate_choice.py, model card).
-    add_sampling_arguments(parser, DEFAULT_CANDIDATES, DEFAULT_BATCHES)
+    # A checkpoint may carry its own number (`bandmate export --candidates`): the shipped
+    # bass-to-instrumental draws 16, whose best follows a chorale's rhythm more closely.
+    add_sampling_arguments(parser, None, DEFAULT_BATCHES)
     parser.add_argument(
         "--overlap", type=float, default=2.0, help="seconds by which windows of long inputs overlap"
     )
@@ -45,16 +42,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_sampling_arguments(
-    parser: argparse.ArgumentParser, candidates: int = 1, batches: int = 1
+    parser: argparse.ArgumentParser, candidates: int | None = 1, batches: int = 1
 ) -> None:
     """The sampling flags that `generate` and `evaluate` share (`candidates`: the default
-    of --candidates; `batches`: --max-candidates defaults to this many times it)."""
+    of --candidates, None for the checkpoint's own; `batches`: --max-candidates defaults
+    to this many times it)."""
+    default = (
+        f"the checkpoint's own (`bandmate export --candidates`), else {DEFAULT_CANDIDATES}"
+        if candidates is None
+        else str(candidates)
+    )
     parser.add_argument(
         "--candidates",
         type=int,
         default=candidates,
         help="accompaniments sampled per input at a time; the one that scores best against "
-        f"the input (music, then chroma and rhythm similarity) is kept (default {candidates})",
+        f"the input (music, then rhythm and chroma similarity) is kept (default: {default})",
     )
     parser.add_argument(
         "--max-candidates",
@@ -78,27 +81,29 @@ def add_sampling_arguments(
     )
 
 
-def candidate_limit(candidates: int, asked: int | None, batches: int = DEFAULT_BATCHES) -> int:
-    """The most candidates drawn per input: `asked` (--max-candidates), else `batches`
-    times --candidates."""
-    return asked if asked is not None else batches * candidates
-
-
 def generate_config(args: argparse.Namespace, overlap_seconds: float = 2.0) -> GenerateConfig:
     """The settings `add_sampling_arguments` parsed; bad values are a BandmateError."""
     from bandmate.generate.accompanist import GenerateConfig
     from bandmate.generate.sampling import SamplingConfig
 
-    if args.candidates < 1:
+    if args.candidates is not None and args.candidates < 1:
         raise BandmateError("--candidates must be at least 1")
-    limit = candidate_limit(args.candidates, args.max_candidates, args.candidate_batches)
-    if limit < args.candidates:
-        raise BandmateError(f"--max-candidates ({limit}) must be at least --candidates")
+    if args.max_candidates is not None and args.max_candidates < (args.candidates or 1):
+        raise BandmateError(
+            f"--max-candidates ({args.max_candidates}) must be at least --candidates"
+        )
     try:
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.guidance)
     except ValueError as error:
         raise BandmateError(str(error)) from None
-    return GenerateConfig(sampling, args.candidates, args.seed, overlap_seconds, limit)
+    return GenerateConfig(
+        sampling,
+        args.candidates,
+        args.seed,
+        overlap_seconds,
+        args.max_candidates,
+        args.candidate_batches,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

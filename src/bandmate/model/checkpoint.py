@@ -150,14 +150,20 @@ INFERENCE_FILES = (WEIGHTS, MODEL_JSON, MANIFEST, "config.yaml")
 
 
 def export_checkpoint(
-    source: str | Path, out: str | Path, half: bool = False, guidance: float | None = None
+    source: str | Path,
+    out: str | Path,
+    half: bool = False,
+    guidance: float | None = None,
+    candidates: int | None = None,
 ) -> Path:
     """Copy a checkpoint's inference files (or those of a run's best checkpoint) into
     `out`, leaving optimizer and RNG state behind; `out` is replaced as a whole.
     `half` stores float32 weights as float16 (half the size; loading turns them back).
     `guidance` records the classifier-free guidance weight that generation uses when
     none is asked for (model.json meta `guidance`); the source must have been trained
-    with input dropout (its config.yaml `augment.input_dropout` > 0).
+    with input dropout (its config.yaml `augment.input_dropout` > 0). `candidates`
+    records how many accompaniments generation draws at a time when none is asked for
+    (meta `candidates`). Either left None keeps the source's own, if any.
 
     Returns:
         the checkpoint directory that was exported.
@@ -166,6 +172,13 @@ def export_checkpoint(
     info = read_model_json(source)  # fails with one line on a non-checkpoint
     if guidance is not None:
         _check_guidance(source, guidance)
+    if candidates is not None and candidates < 1:
+        raise DataError(source, f"candidates must be at least 1, got {candidates}")
+    defaults = {
+        key: value
+        for key, value in (("guidance", guidance), ("candidates", candidates))
+        if value is not None
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as tmp:
         staging = Path(tmp) / "export"
@@ -173,8 +186,8 @@ def export_checkpoint(
         for name in INFERENCE_FILES:
             if (source / name).is_file() and not (half and name == WEIGHTS):
                 shutil.copy2(source / name, staging / name)
-        if guidance is not None:
-            info["meta"] = {**info.get("meta", {}), "guidance": guidance}
+        if defaults:
+            info["meta"] = {**info.get("meta", {}), **defaults}
             (staging / MODEL_JSON).write_text(json.dumps(info, indent=2) + "\n")
         if half:
             state = load_file(str(source / WEIGHTS))

@@ -17,11 +17,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="classifier-free guidance weight that generate/evaluate use by default "
         "(the model must have been trained with augment.input_dropout)",
     )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        help="accompaniments that generate draws at a time (keeping the best) by default; "
+        "without it, the source's own number, else 8",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from bandmate.model.checkpoint import export_checkpoint
 
-    source = export_checkpoint(args.checkpoint, args.out, args.half, args.guidance)
+    source = export_checkpoint(args.checkpoint, args.out, args.half, args.guidance, args.candidates)
     print(f"exported {source} -> {args.out}")
     return 0
