@@ -7,7 +7,7 @@ then read off without sampling again: the candidates are cut into groups of N, e
 group keeps its best-scoring one, and the metrics are averaged over the groups. N = 1 is
 the single try, the baseline. Prints one JSON object with, per N, `outcome/music`,
 `fit/chroma` and `fit/rhythm` (`bandmate evaluate`'s definitions), for generate's score
-and, in `best_of_by_rule`, for choices that favour the input's rhythm (`RULES`); in
+and, in `best_of_by_rule`, for other choices (`RULES`); in
 `until_music`, for drawing 8 at a time while none so far is judged music, up to 16, 32,
 ... (`bandmate generate --max-candidates`), with the mean number drawn.
 
@@ -33,11 +33,12 @@ from bandmate.generate.accompanist import Accompanist, GenerateConfig
 from bandmate.generate.run import pick_candidate
 from bandmate.generate.sampling import SamplingConfig
 
-# Ways to keep one candidate: the score `bandmate generate` uses, and two that favour
-# following the input's rhythm (to see how far choosing alone could take a rhythm fit).
+# Ways to keep one candidate: the score `bandmate generate` uses (rhythm similarity counts
+# twice), the score it used until 2026-12-07 (chroma and rhythm once each), and rhythm
+# alone (to see how far choosing could take a rhythm fit).
 RULES: dict[str, Callable[[dict[str, Any]], float]] = {
     "score": lambda s: s["score"],
-    "rhythm_twice": lambda s: s["score"] + s["rhythm"],
+    "even": lambda s: 2.0 * (s["outcome"] == "music") + s["chroma"] + s["rhythm"],
     "rhythm_only": lambda s: s["rhythm"],
 }
 

@@ -22,6 +22,15 @@ def _notes(seconds: float = 4.0) -> np.ndarray:
     return (0.3 * np.concatenate(notes * round(seconds / 2))).astype(np.float32)
 
 
+def _melody(hz: tuple[float, ...], late_s: float = 0.0, seconds: float = 4.0) -> np.ndarray:
+    """Plucked notes of `hz` in turn, two per second, `late_s` after the beat."""
+    t = np.arange(round(RATE / 2)) / RATE
+    notes = [np.sin(2 * np.pi * f * t) * np.exp(-4 * t) for f in hz]
+    return np.roll(0.3 * np.concatenate(notes * round(seconds / 2)), round(late_s * RATE)).astype(
+        np.float32
+    )
+
+
 def _noise(seconds: float = 4.0) -> np.ndarray:
     return (0.1 * np.random.default_rng(0).standard_normal(round(seconds * RATE))).astype(
         np.float32
@@ -33,6 +42,17 @@ def test_pick_candidate_keeps_music_that_follows_the_input() -> None:
     best, scores = pick_candidate(np.stack([_noise(), source]), source, RATE)
     assert best == 1 and len(scores) == 2
     assert scores[1]["outcome"] == "music" and scores[0]["outcome"] != "music"
+
+
+def test_rhythm_counts_twice_in_the_choice() -> None:
+    # The right notes 80 ms late against the beat, two of four notes wrong: with chroma
+    # and rhythm counted once each the late one would win; the choice keeps the one in time.
+    source = _melody((220, 277, 330, 440))
+    late, in_time = _melody((220, 277, 330, 440), late_s=0.08), _melody((220, 311, 330, 494))
+    best, scores = pick_candidate(np.stack([late, in_time]), source, RATE)
+    assert all(s["outcome"] == "music" for s in scores)
+    assert scores[0]["chroma"] + scores[0]["rhythm"] > scores[1]["chroma"] + scores[1]["rhythm"]
+    assert best == 1
 
 
 class Batches:
