@@ -5,10 +5,18 @@ import json
 import pytest
 
 from bandmate.data.pairs import PRESETS
+from bandmate.generate.defaults import DEFAULT_CANDIDATES
 from bandmate.model.checkpoint import load_checkpoint
 from bandmate.model.shipped import DEFAULT_PRESET, shipped_model, shipped_presets
 
 SHIPPED = ("bass-to-drums", "drums-to-bass", "bass-to-instrumental")  # issue #9's three
+# (guidance weight, candidates drawn at a time) that generate uses by default: what the
+# README's demo table and the model card were measured with.
+SAMPLING = {
+    "bass-to-drums": (12.0, 8),
+    "drums-to-bass": (12.0, 8),
+    "bass-to-instrumental": (8.0, 16),
+}
 
 
 def test_the_three_presets_ship_and_the_default_is_one_of_them():
@@ -28,3 +36,11 @@ def test_shipped_model_is_small_and_trained_for_its_preset(preset: str):
     model, layout, meta = load_checkpoint(path)
     assert model.config.vocab_size == layout.vocab_size and meta["tokenizer_dir"] is not None
     assert (path.parent / "MODEL_CARD.md").is_file()
+
+
+@pytest.mark.parametrize("preset", SHIPPED)
+def test_shipped_model_carries_the_sampling_defaults_its_figures_were_measured_with(
+    preset: str,
+):
+    meta = json.loads((shipped_model(f"bandmate:{preset}") / "model.json").read_text())["meta"]
+    assert (meta["guidance"], meta.get("candidates", DEFAULT_CANDIDATES)) == SAMPLING[preset]
