@@ -18,6 +18,23 @@ def _drawn(checkpoint: Path, src: Path, out: Path, *extra: str) -> tuple[int, in
     return report["settings"]["candidates"], len(report["candidates"])
 
 
+def test_the_report_names_the_limit_that_follows_the_checkpoints_candidates(
+    flatten_checkpoint: Path, tmp_path: Path
+):
+    # Without --max-candidates the limit is 4 x the checkpoint's number; generation.json
+    # says so rather than leaving it to be worked out.
+    src = tmp_path / "in.wav"
+    sf.write(src, music(1.0, 16000), 16000)
+    exported = tmp_path / "exported"
+    assert main(["export", str(flatten_checkpoint), str(exported), "--candidates", "2"]) == 0
+    assert (
+        main(["generate", str(src), "--checkpoint", str(exported), "--out", str(tmp_path / "o")])
+        == 0
+    )
+    settings = json.loads((tmp_path / "o" / "generation.json").read_text())["settings"]
+    assert (settings["candidates"], settings["max_candidates"]) == (2, 8)
+
+
 def test_exported_candidates_are_the_default_and_can_be_overridden(
     flatten_checkpoint: Path, tmp_path: Path
 ):

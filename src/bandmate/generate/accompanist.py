@@ -150,16 +150,17 @@ class Accompanist:
 
     def settings(self, config: GenerateConfig) -> GenerateConfig:
         """`config` with this checkpoint's guidance and candidates where the config leaves
-        them open; a limit below the candidates drawn at a time is a `BandmateError`."""
+        them open, and the limit on candidates made explicit (so a report names what was
+        used); a limit below the candidates drawn at a time is a `BandmateError`."""
         sampling = config.sampling.with_default_guidance(self.guidance)
         candidates = config.candidates or self.candidates
-        limit = config.max_candidates
-        if limit is not None and limit < candidates:
+        limit = config.max_candidates or candidates * config.candidate_batches
+        if limit < candidates:
             raise BandmateError(
                 f"{self.source or 'checkpoint'}: max candidates ({limit}) is below the "
                 f"{candidates} candidates drawn at a time"
             )
-        return replace(config, sampling=sampling, candidates=candidates)
+        return replace(config, sampling=sampling, candidates=candidates, max_candidates=limit)
 
     @property
     def clip_seconds(self) -> float:
