@@ -154,13 +154,14 @@ class Accompanist:
         used); a limit below the candidates drawn at a time is a `BandmateError`."""
         sampling = config.sampling.with_default_guidance(self.guidance)
         candidates = config.candidates or self.candidates
-        limit = config.max_candidates or candidates * config.candidate_batches
-        if limit < candidates:
+        asked = config.max_candidates
+        if asked is not None and asked < candidates:  # before GenerateConfig's ValueError
             raise BandmateError(
-                f"{self.source or 'checkpoint'}: max candidates ({limit}) is below the "
+                f"{self.source or 'checkpoint'}: max candidates ({asked}) is below the "
                 f"{candidates} candidates drawn at a time"
             )
-        return replace(config, sampling=sampling, candidates=candidates, max_candidates=limit)
+        settled = replace(config, sampling=sampling, candidates=candidates)
+        return replace(settled, max_candidates=settled.candidate_limit)
 
     @property
     def clip_seconds(self) -> float:
