@@ -36,10 +36,10 @@ def test_python_dash_m_runs_the_cli():
     assert out.stdout.startswith("bandmate ")
 
 
-def test_generate_leaves_candidates_to_the_checkpoint_and_evaluate_single_tries():
-    # generate's default is what `make demo` measures: the checkpoint's own number of
-    # candidates (else 8), up to 4 batches; evaluate's stays the thesis's single try, so
-    # the model card's commands keep their meaning.
+def test_generate_and_evaluate_leave_candidates_to_the_checkpoint():
+    # generate's default: the checkpoint's own number of candidates (else 8), up to 4
+    # batches. evaluate samples the same way, so that it can report the first candidate (a
+    # single try, its headline) beside what generate keeps.
     parser = build_parser()
 
     def config(*args: str) -> GenerateConfig:
@@ -50,12 +50,14 @@ def test_generate_leaves_candidates_to_the_checkpoint_and_evaluate_single_tries(
     assert generate.candidate_batches == DEFAULT_BATCHES == 4
     assert replace(generate, candidates=DEFAULT_CANDIDATES).candidate_limit == 32
     assert replace(generate, candidates=16).candidate_limit == 64
-    # The limit follows --candidates unless given; evaluate draws no more by default.
+    # The limit follows --candidates unless given.
     assert config("generate", "in.wav", "--candidates", "16").candidate_limit == 64
     assert config("generate", "in.wav", "--max-candidates", "8").candidate_limit == 8
     evaluate = config("evaluate", "--candidates", "4")
-    assert evaluate.candidates == evaluate.candidate_limit == 4
-    assert config("evaluate").candidate_limit == 1
+    assert evaluate.candidates == 4 and evaluate.candidate_limit == 16
+    default = config("evaluate")
+    assert default.candidates is None and default.candidate_batches == DEFAULT_BATCHES
+    assert config("evaluate", "--candidates", "1", "--max-candidates", "1").candidate_limit == 1
     with pytest.raises(BandmateError, match="--max-candidates"):
         config("generate", "in.wav", "--candidates", "8", "--max-candidates", "4")
     with pytest.raises(BandmateError, match="--candidates"):

@@ -41,6 +41,24 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+def check_out_dir(path: str | Path, setting: str = "--out") -> None:
+    """Refuse, before any work, an output folder that could never be written: a file of
+    that name, a file where one of its parent folders should be, or a parent that is not
+    writable (`BandmateError` naming `setting`, the flag or key that chose the folder)."""
+    from bandmate.errors import BandmateError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise BandmateError(f"{setting} {path}: exists and is not a folder; choose another")
+    ancestor = path
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise BandmateError(f"{setting} {path}: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise BandmateError(f"{setting} {path}: {ancestor} is not writable")
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write `text` to `path` atomically."""
     with atomic_path(path) as tmp:

@@ -23,7 +23,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from bandmate.evaluate.listen.app import create_app
+from bandmate.evaluate.listen.app import create_app, json_depth
 from bandmate.evaluate.listen.report import Report, load_report, trial_order
 from bandmate.evaluate.listen.store import RatingStore
 from tests.evaluate.test_listen_report import write_fake_report
@@ -234,6 +234,26 @@ def test_malformed_requests_are_rejected(served: Setup) -> None:
     assert http(url, missing, {"Content-Type": "application/json"}).status == 422
     assert http(url, method="GET").status == 405
     assert _rows(served.db) == []
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(served: Setup) -> None:
+    """2,000 `[` fit in the body limit; json.loads would recurse into a RecursionError."""
+    url = served.base + "/api/ratings"
+    headers = {"Content-Type": "application/json"}
+    for body in (b"[" * 2000, b"[" * 2000 + b"]" * 2000, b'{"rater": ' + b"[" * 1500):
+        reply = http(url, body, headers)
+        assert reply.status == 400 and "nested" in reply.json()["error"]
+    # Brackets inside strings are text, not nesting: this one fails as a rating, not JSON.
+    rating = {"rater": "[" * 1000, "trial": "{", "outcome": "music", "fit": 3}
+    assert post_rating(served.base, rating).status == 422
+    assert _rows(served.db) == []
+
+
+def test_json_depth_counts_brackets_outside_strings() -> None:
+    text = r'{"a": [1, {"b": "]]]["}], "c": "\\"}'
+    assert json.loads(text)["c"] == "\\" and json_depth(text) == 3
+    assert json_depth(r'"[[\"[["') == 0
+    assert json_depth("3") == 0
 
 
 def test_foreign_host_header_is_refused(served: Setup) -> None:

@@ -2,12 +2,16 @@
 
 Arrays are float32 numpy of shape [C, S] (C channels, S samples) unless a name says mono
 ([S]). Reading goes through soundfile (wav/flac/ogg/mp3), resampling through soxr.
+`audio_info` refuses a WAV or AIFF file whose data stops before the length its header
+states; `check_audio` is what a recording must pass before anything is generated for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import struct
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
@@ -18,7 +22,12 @@ from bandmate.io import atomic_path
 
 
 def audio_info(path: str | Path) -> tuple[int, int, int]:
-    """(sample_rate_hz, num_samples, num_channels) of a file, read from its header only."""
+    """(sample_rate_hz, num_samples, num_channels) of a file, read from its header only.
+
+    Raises:
+        DataError: the file is missing or unreadable, or (WAV, AIFF) holds fewer samples
+            than its header states: libsndfile would quietly read what is there.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "audio file not found")
@@ -26,7 +35,63 @@ def audio_info(path: str | Path) -> tuple[int, int, int]:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as error:
         raise DataError(path, f"unreadable audio ({_reason(error)})") from None
-    return int(info.samplerate), int(info.frames), int(info.channels)
+    rate, frames = int(info.samplerate), int(info.frames)
+    stated = _stated_frames(path)
+    if stated is not None and stated > frames:
+        raise DataError(
+            path,
+            f"truncated audio: its header states {stated / rate:.2f} s, the file holds "
+            f"{frames / rate:.2f} s",
+        )
+    return rate, frames, int(info.channels)
+
+
+# WAV sample formats whose block is one frame: PCM, IEEE float, A-law, mu-law, extensible.
+_FRAME_BLOCK_FORMATS = {1, 3, 6, 7, 0xFFFE}
+_UNKNOWN_SIZES = {0, 0xFFFFFFFF}  # a streaming writer's "until the end of the file"
+
+
+def _stated_frames(path: Path) -> int | None:
+    """The frame count a WAV (RIFF/RIFX) or AIFF header states, None for other formats or
+    when the header leaves it open."""
+    with path.open("rb") as file:
+        head = file.read(12)
+        if len(head) < 12:
+            return None
+        if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+            return _wav_frames(file, "<" if head[:4] == b"RIFF" else ">")
+        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            return _aiff_frames(file)
+    return None
+
+
+def _chunks(file: BinaryIO, order: str) -> Iterator[tuple[bytes, int]]:
+    """(chunk id, body size) of each chunk after a RIFF/FORM header, the file positioned
+    at the body; bodies are padded to an even size."""
+    while len(header := file.read(8)) == 8:
+        name, size = header[:4], struct.unpack(f"{order}I", header[4:])[0]
+        body = file.tell()
+        yield name, size
+        file.seek(body + size + (size & 1))
+
+
+def _wav_frames(file: BinaryIO, order: str) -> int | None:
+    block = 0
+    for name, size in _chunks(file, order):
+        if name == b"fmt " and size >= 16:
+            tag, _, _, _, block = struct.unpack(f"{order}HHIIH", file.read(14))
+            if tag not in _FRAME_BLOCK_FORMATS:
+                return None
+        elif name == b"data":
+            return size // block if block and size not in _UNKNOWN_SIZES else None
+    return None
+
+
+def _aiff_frames(file: BinaryIO) -> int | None:
+    for name, size in _chunks(file, ">"):
+        if name == b"COMM" and size >= 6:
+            return int(struct.unpack(">hI", file.read(6))[1])
+    return None
 
 
 def read_audio(
@@ -53,6 +118,39 @@ def read_audio(
     if data.shape[0] < min(stop, num_samples) - start:
         raise DataError(path, "truncated audio: fewer samples than its header says")
     return np.ascontiguousarray(data.T), sample_rate_hz
+
+
+def check_audio(
+    path: str | Path, wav: np.ndarray, sample_rate_hz: int, min_seconds: float, silent_db: float
+) -> None:
+    """Refuse a recording nothing sensible can be made of, naming the file and why.
+
+    Args:
+        path: the file `wav` was read from (for the message).
+        wav: its audio [C, S].
+        sample_rate_hz: its rate.
+        min_seconds: the shortest recording accepted.
+        silent_db: a recording whose mono RMS is below this level (dBFS) counts as silent.
+    Raises:
+        DataError: a sample is NaN or infinite (checked first: one would make the level
+            NaN and the file look silent), the recording is shorter than `min_seconds`,
+            or it is silent.
+    """
+    bad = ~np.isfinite(wav)
+    if bad.any():
+        first = int(np.argmax(bad.any(axis=0))) / sample_rate_hz
+        raise DataError(
+            path,
+            f"{int(bad.sum())} sample(s) are not numbers (NaN or infinity), the first at "
+            f"{first:.3f} s",
+        )
+    seconds = wav.shape[-1] / sample_rate_hz
+    if seconds < min_seconds:
+        raise DataError(path, f"too short ({seconds:.2f} s; at least {min_seconds:g} s needed)")
+    level = rms_db(to_mono(wav))
+    if level < silent_db:
+        shown = "digital silence" if level == float("-inf") else f"{level:.0f} dBFS"
+        raise DataError(path, f"input is silent ({shown}, below {silent_db:g} dBFS)")
 
 
 def to_mono(wav: np.ndarray) -> np.ndarray:

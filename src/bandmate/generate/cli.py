@@ -14,6 +14,17 @@ from bandmate.generate.defaults import DEFAULT_BATCHES, DEFAULT_CANDIDATES
 if TYPE_CHECKING:
     from bandmate.generate.accompanist import GenerateConfig
 
+# The flag that sets each field of SamplingConfig and GenerateConfig, for error messages.
+FLAGS = {
+    "temperature": "--temperature",
+    "top_k": "--top-k",
+    "top_p": "--top-p",
+    "guidance": "--guidance",
+    "candidates": "--candidates",
+    "max_candidates": "--max-candidates",
+    "overlap_seconds": "--overlap",
+}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="an audio file (wav/flac/ogg/mp3), or a folder of them")
@@ -25,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--out",
-        help="output folder (a folder input writes OUT/<file stem>/); "
+        help="output folder; a folder input writes OUT/<file stem>/ per file, or "
+        "OUT/<file name>/ (OUT/take.wav/, OUT/take.flac/) for files that share a stem; "
         "default: bandmate-out/<input stem> in the current folder",
     )
     # Eight, then up to 32: on validation songs the best of 8 was judged music in 0.99-1.00
@@ -36,7 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # bass-to-instrumental draws 16, whose best follows a chorale's rhythm more closely.
     add_sampling_arguments(parser, None, DEFAULT_BATCHES)
     parser.add_argument(
-        "--overlap", type=float, default=2.0, help="seconds by which windows of long inputs overlap"
+        "--overlap",
+        type=float,
+        default=2.0,
+        help="seconds by which windows of long inputs overlap (at most half a window is used)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
 
@@ -82,28 +97,28 @@ def add_sampling_arguments(
 
 
 def generate_config(args: argparse.Namespace, overlap_seconds: float = 2.0) -> GenerateConfig:
-    """The settings `add_sampling_arguments` parsed; bad values are a BandmateError."""
+    """The settings `add_sampling_arguments` parsed (and `--overlap`, passed as
+    `overlap_seconds`); a value out of range is a BandmateError naming its flag."""
+    from bandmate.config import FieldError
     from bandmate.generate.accompanist import GenerateConfig
     from bandmate.generate.sampling import SamplingConfig
 
-    if args.candidates is not None and args.candidates < 1:
-        raise BandmateError("--candidates must be at least 1")
     if args.max_candidates is not None and args.max_candidates < (args.candidates or 1):
         raise BandmateError(
             f"--max-candidates ({args.max_candidates}) must be at least --candidates"
         )
     try:
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.guidance)
-    except ValueError as error:
-        raise BandmateError(str(error)) from None
-    return GenerateConfig(
-        sampling,
-        args.candidates,
-        args.seed,
-        overlap_seconds,
-        args.max_candidates,
-        args.candidate_batches,
-    )
+        return GenerateConfig(
+            sampling,
+            args.candidates,
+            args.seed,
+            overlap_seconds,
+            args.max_candidates,
+            args.candidate_batches,
+        )
+    except FieldError as error:  # the configs name their field; the user typed a flag
+        raise BandmateError(f"{FLAGS.get(error.key, error.key)}: {error.problem}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "input": report["input"],
+                    "out": report["output"],
                     "seconds": round(report["duration_s"], 2),
                     "rtf": round(report["timings"]["real_time_factor"], 3),
                     "outcome": report["candidates"][report["chosen_candidate"]]["outcome"],

@@ -10,21 +10,22 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
+from bandmate.config import NonNegative, NonNegativeInt, Share, check_fields
+
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    temperature: float = 1.0  # 0 means greedy (argmax)
-    top_k: int = 250  # keep the k most likely ids (0 = all); MusicGen's default
-    top_p: float = 0.0  # keep the smallest set with this much mass (0 = off)
+    temperature: NonNegative = 1.0  # 0 means greedy (argmax)
+    top_k: NonNegativeInt = 250  # keep the k most likely ids (0 = all); MusicGen's default
+    top_p: Share = 0.0  # keep the smallest set with this much mass (0 = off)
     # classifier-free guidance: logits + g * (logits - logits given the null input);
     # 0 = off, None = the checkpoint's own weight (`bandmate export --guidance`), else 0.
     # Needs a model trained with augment.input_dropout.
-    guidance: float | None = None
+    guidance: NonNegative | None = None
 
     def __post_init__(self) -> None:
-        bad = self.temperature < 0 or self.top_k < 0 or (self.guidance or 0.0) < 0
-        if bad or not 0.0 <= self.top_p <= 1.0:
-            raise ValueError(f"invalid sampling settings: {self}")
+        # NaN or infinity would turn every probability into NaN deep inside decoding.
+        check_fields(self)  # a FieldError (a ValueError) naming the field
 
     def with_default_guidance(self, guidance: float) -> SamplingConfig:
         """These settings with `guidance` filled in where none was chosen."""

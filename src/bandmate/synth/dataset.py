@@ -4,26 +4,39 @@ Every random choice of song i comes from `numpy.random.default_rng([seed, i, att
 so songs do not depend on each other, on the number of worker processes or on their
 order: the same settings give byte-identical files. Nothing time-dependent is written.
 The dataset is built in a hidden folder beside `out` and renamed into place at the end,
-so an interrupted run leaves no half-written dataset behind.
+so an interrupted run leaves no half-written dataset behind. Worker processes die with the
+parent, even one killed with SIGKILL; SIGTERM stops them and removes the hidden folder, and
+a later run into the same `out` removes those left by runs that no longer exist (issue #32).
+
+Every part is rendered with one SoundFont, or with `timbres: reserved` with the fonts kept
+for testing (synth/timbres.py); the manifest names the font of every stem.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import ctypes
 import json
 import logging
 import os
+import re
 import shutil
+import signal
+import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import numpy as np
 
 from bandmate import __version__
 from bandmate.data.audio import write_wav
+from bandmate.data.reserved import is_reserved
 from bandmate.data.roles import role_of
 from bandmate.errors import BandmateError
 from bandmate.io import atomic_write_text
@@ -33,6 +46,14 @@ from bandmate.synth.midi import write_part_midi, write_score_midi
 from bandmate.synth.mixing import active_rms, integer_mix, level_stems, quantize
 from bandmate.synth.render import check_soundfont, default_soundfont, render_part, soundfont_sha256
 from bandmate.synth.score import Part, Score
+from bandmate.synth.timbres import (
+    TIMBRES,
+    Palette,
+    SongTimbres,
+    choose_timbres,
+    default_timbres,
+    reserved_palette,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +91,8 @@ class SynthSettings:
     sample_rate_hz: int = 24_000
     channels: int = 1
     soundfont: str | None = None  # None: TimGM6mb.sf2 from pretty_midi
+    # default: every part on `soundfont`; reserved: the test-only fonts (synth/timbres.py)
+    timbres: str = "default"
 
     def validate(self) -> None:
         """Raise `BandmateError` (one line, naming the option) for unusable settings."""
@@ -93,6 +116,10 @@ class SynthSettings:
             raise BandmateError(f"channels must be 1 or 2, got {self.channels}")
         if self.soundfont is not None and not Path(self.soundfont).is_file():
             raise BandmateError(f"{self.soundfont}: SoundFont file not found")
+        if self.timbres not in TIMBRES:
+            raise BandmateError(f"--timbres: one of {', '.join(TIMBRES)}, not {self.timbres!r}")
+        if self.timbres == "reserved" and self.soundfont is not None:
+            raise BandmateError("--soundfont and --timbres reserved exclude each other")
 
 
 @dataclass
@@ -104,6 +131,8 @@ class SynthReport:
     audio_seconds: float
     wall_seconds: float
     sources: dict[str, int] = field(default_factory=dict)
+    soundfonts: dict[str, int] = field(default_factory=dict)  # file name -> stems it rendered
+    reserved: bool = False  # some font is reserved for testing (bandmate.data.reserved)
 
     @property
     def speed(self) -> float:
@@ -123,15 +152,25 @@ def _choose_source(settings: SynthSettings, rng: np.random.Generator) -> str:
 
 
 def _render_stems(
-    score: Score, settings: SynthSettings, soundfont: str
+    score: Score, settings: SynthSettings, soundfont: str, timbres: SongTimbres | None = None
 ) -> list[tuple[Part, np.ndarray]]:
-    """Render every part; parts that came out silent (no notes, no preset) are dropped."""
+    """Render every part; parts that came out silent (no notes, no preset) are dropped.
+
+    Args:
+        soundfont: the font of every part, unless `timbres` says otherwise.
+        timbres: the fonts of pitched and drum parts (the reserved test timbres).
+    """
     num_samples = round(score.duration_s * settings.sample_rate_hz)
+    timbres = timbres or default_timbres(soundfont)
     rendered = []
     for part in score.parts:
         if not part.notes:
             continue
-        wav = render_part(part, num_samples, settings.sample_rate_hz, settings.channels, soundfont)
+        timbre = timbres.of(part)
+        wav = render_part(
+            part, num_samples, settings.sample_rate_hz, settings.channels, timbre.path,
+            kit=timbre.kit,
+        )  # fmt: skip
         rms = active_rms(wav, settings.sample_rate_hz)
         if rms <= 0 or 20 * np.log10(rms) < SILENT_DB:
             logger.warning("%s: part %s rendered silent; dropped", score.title, part.name)
@@ -150,21 +189,35 @@ def compose(settings: SynthSettings, index: int) -> Iterator[tuple[str, Score]]:
 
 
 def _audible_song(
-    settings: SynthSettings, index: int, soundfont: str
+    settings: SynthSettings, index: int, timbres: SongTimbres
 ) -> tuple[str, Score, list[tuple[Part, np.ndarray]]]:
     """The first candidate song of slot `index` with at least two audible stems."""
     for source, score in compose(settings, index):
-        stems = _render_stems(score, settings, soundfont)
+        stems = _render_stems(score, settings, timbres.melodic.path, timbres)
         if len(stems) >= 2:
             return source, score, stems
         logger.warning("song %d: fewer than 2 audible stems; composing another", index)
     raise RuntimeError(f"song {index}: no audible song in {MAX_ATTEMPTS} attempts")
 
 
-def render_song(settings: SynthSettings, index: int, root: Path) -> dict[str, Any]:
-    """Compose, render and write song `index` under `root`; returns its manifest entry."""
-    soundfont = settings.soundfont or str(default_soundfont())
-    source, score, stems = _audible_song(settings, index, soundfont)
+def song_timbres(settings: SynthSettings, index: int, palette: Palette | None) -> SongTimbres:
+    """The fonts of song `index`: the one font, or a draw from the reserved `palette`
+    (found here when None)."""
+    if settings.timbres == "reserved":
+        return choose_timbres(palette or reserved_palette(), settings.seed, index)
+    return default_timbres(settings.soundfont or str(default_soundfont()))
+
+
+def render_song(
+    settings: SynthSettings, index: int, root: Path, palette: Palette | None = None
+) -> dict[str, Any]:
+    """Compose, render and write song `index` under `root`; returns its manifest entry.
+
+    Args:
+        palette: the reserved fonts to draw from with `timbres: reserved` (None: look here).
+    """
+    timbres = song_timbres(settings, index, palette)
+    source, score, stems = _audible_song(settings, index, timbres)
     paths = SongPaths(root, song_id(settings.seed, index, source))
     parts = [part for part, _ in stems]
     levelled = level_stems(
@@ -177,11 +230,11 @@ def render_song(settings: SynthSettings, index: int, root: Path) -> dict[str, An
     write_wav(paths.mix, integer_mix(ints), settings.sample_rate_hz)
     write_score_midi(paths.mix_midi, score)
     atomic_write_text(paths.metadata, metadata_yaml(metadata(paths, score, parts)))
-    return _manifest_entry(paths, source, score, parts)
+    return _manifest_entry(paths, source, score, parts, timbres)
 
 
 def _manifest_entry(
-    paths: SongPaths, source: str, score: Score, parts: list[Part]
+    paths: SongPaths, source: str, score: Score, parts: list[Part], timbres: SongTimbres
 ) -> dict[str, Any]:
     def rel(path: Path) -> str:
         return path.relative_to(paths.root).as_posix()
@@ -198,6 +251,7 @@ def _manifest_entry(
             "is_drum": part.is_drum,
             "notes": len(part.notes),
             "gain_db": part.gain_db,
+            "soundfont": timbres.of(part).record(part),  # file, sha256, preset
         }
         for n, part in enumerate(parts, start=1)
     ]
@@ -219,8 +273,12 @@ def _manifest_entry(
     }
 
 
-def _render_one(args: tuple[SynthSettings, int, Path]) -> dict[str, Any]:
-    return render_song(*args)
+Work = tuple[SynthSettings, int, Path, Palette | None]
+
+
+def _render_one(args: Work) -> dict[str, Any]:
+    settings, index, root, palette = args
+    return render_song(settings, index, root, palette=palette)
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
@@ -241,17 +299,35 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
     shutil.rmtree(out)
 
 
-def manifest_json(settings: SynthSettings, soundfont: str, songs: list[dict[str, Any]]) -> str:
-    """The dataset manifest: generator, settings, SoundFont and one entry per song."""
-    data = {
+def manifest_json(
+    settings: SynthSettings, soundfont: str | None, songs: list[dict[str, Any]]
+) -> str:
+    """The dataset manifest: generator, settings, SoundFonts and one entry per song.
+
+    Args:
+        soundfont: the one font of a default render; None for the reserved timbres (each
+            stem's `soundfont` names its font, `soundfonts` lists them all).
+    """
+    data: dict[str, Any] = {
         "generator": GENERATOR,
         "bandmate_version": __version__,
-        "settings": {**asdict(settings), "soundfont": Path(soundfont).name},
-        "soundfont_sha256": soundfont_sha256(soundfont),
-        "layout": "medleydb",
-        "songs": songs,
+        "settings": {**asdict(settings), "soundfont": soundfont and Path(soundfont).name},
     }
+    if soundfont is not None:
+        data["soundfont_sha256"] = soundfont_sha256(soundfont)
+    data["soundfonts"] = _soundfonts_used(songs)
+    data.update(layout="medleydb", songs=songs)
     return json.dumps(data, indent=1) + "\n"
+
+
+def _soundfonts_used(songs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each font the stems name, once: {file, sha256, stems: how many it rendered}."""
+    counts: dict[tuple[str, str], int] = {}
+    for song in songs:
+        for stem in song["stems"]:
+            key = (stem["soundfont"]["file"], stem["soundfont"]["sha256"])
+            counts[key] = counts.get(key, 0) + 1
+    return [{"file": f, "sha256": sha, "stems": n} for (f, sha), n in sorted(counts.items())]
 
 
 def synthesize(
@@ -274,36 +350,171 @@ def synthesize(
     """
     settings.validate()
     out = Path(out)
+    palette, soundfont = None, None
+    if settings.timbres == "reserved":
+        palette = reserved_palette()  # before `out` is touched: a missing font writes nothing
+    else:
+        soundfont = settings.soundfont or str(default_soundfont())
+        check_soundfont(soundfont)
     _prepare_out(out, overwrite)
-    soundfont = settings.soundfont or str(default_soundfont())
-    check_soundfont(soundfont)
-    partial = out.parent / f".{out.name}.partial-{os.getpid()}"
+    remove_stale_partials(out)
+    partial = _partial_folder(out, os.getpid())
     shutil.rmtree(partial, ignore_errors=True)
     started = time.perf_counter()
     try:
-        partial.mkdir(parents=True)
-        work = [(settings, index, partial) for index in range(settings.songs)]
-        songs = []
-        for entry in _run(work, jobs):
-            songs.append(entry)
-            if on_song is not None:
-                on_song(entry)
-        atomic_write_text(partial / MANIFEST, manifest_json(settings, soundfont, songs))
-        os.replace(partial, out)
+        with _sigterm_interrupts():
+            partial.mkdir(parents=True)
+            work = [(settings, index, partial, palette) for index in range(settings.songs)]
+            songs = []
+            # closing: an interruption stops the workers before their folder is removed
+            with contextlib.closing(_run(work, jobs)) as rendered:
+                for entry in rendered:
+                    songs.append(entry)
+                    if on_song is not None:
+                        on_song(entry)
+            atomic_write_text(partial / MANIFEST, manifest_json(settings, soundfont, songs))
+            os.replace(partial, out)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     counts: dict[str, int] = {}
     for entry in songs:
         counts[entry["source"]] = counts.get(entry["source"], 0) + 1
     audio = sum(float(entry["duration_s"]) for entry in songs)
-    return SynthReport(out, len(songs), audio, time.perf_counter() - started, counts)
+    used = _soundfonts_used(songs)
+    fonts = {font["file"]: font["stems"] for font in used}
+    reserved = any(is_reserved(font["file"], font["sha256"]) for font in used)
+    wall_s = time.perf_counter() - started
+    return SynthReport(out, len(songs), audio, wall_s, counts, fonts, reserved)
 
 
-def _run(work: list[tuple[SynthSettings, int, Path]], jobs: int) -> Iterator[dict[str, Any]]:
-    """Render songs in order, in this process or in a pool of `jobs` processes."""
+def _run(work: list[Work], jobs: int) -> Generator[dict[str, Any], None, None]:
+    """Render songs in order, in this process or in a pool of `jobs` processes.
+
+    If the caller stops early (an exception here, or `close()`), the workers are killed
+    at once rather than left to finish the songs they have started.
+    """
     if jobs <= 1 or len(work) == 1:
         yield from map(_render_one, work)
         return
     # The platform's default start method: output does not depend on it (see module doc).
-    with concurrent.futures.ProcessPoolExecutor(jobs) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(
+        jobs, initializer=_init_worker, initargs=(os.getpid(),)
+    )
+    try:
         yield from pool.map(_render_one, work, chunksize=1)
+    except BaseException:  # interrupted, closed early, or a song failed
+        # The executor cannot stop a running task (Python 3.14 adds terminate_workers()).
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        raise
+    finally:
+        # After a terminate the pool counts as broken: this returns once the workers are reaped
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Runs first in every worker: its life ends with the parent's, however that ends."""
+    # fork copied the parent's handlers: SIGTERM must end a worker, and Ctrl-C (sent to the
+    # whole process group) is for the parent alone, which then stops the workers itself.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not _set_parent_death_signal(signal.SIGTERM):
+        threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the death signal was armed
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    """Ask Linux to send this process `signum` when its parent dies; False where it cannot.
+
+    The kernel delivers it even after SIGKILL of the parent, and even while this process is
+    busy in C code; a watchdog thread needs the GIL and polls. (Strictly it fires when the
+    thread that forked this process ends: the workers are forked by the thread running
+    `_run`, which outlives them.)
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int, interval_s: float = 0.5) -> None:
+    """Exit this process once its parent is gone (where `prctl` is missing: not Linux)."""
+    while os.getppid() == parent_pid:  # an orphan is handed to another parent
+        time.sleep(interval_s)
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while rendering, so `finally` blocks run: the
+    workers are stopped and the partial folder removed, as for Ctrl-C.
+
+    Only in the main thread (where Python runs signal handlers) and only when SIGTERM has
+    its default action: a handler the caller installed is left alone.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _partial_folder(out: Path, pid: int) -> Path:
+    """The hidden folder that process `pid` builds the dataset `out` in."""
+    return out.parent / f".{out.name}.partial-{pid}"
+
+
+def remove_stale_partials(out: Path) -> list[Path]:
+    """Remove the partial folders of `out` left by synth processes that no longer run.
+
+    Only folders named `.NAME.partial-PID` for this `out` are considered, and only those
+    whose PID is gone: another synth into the same `out` may still be running. (A PID
+    reused since by an unrelated process keeps its folder: erring on the safe side.)
+
+    Returns:
+        the folders removed.
+    """
+    if not out.parent.is_dir():
+        return []
+    pattern = re.compile(re.escape(f".{out.name}.partial-") + r"([0-9]+)")
+    removed = []
+    for path in sorted(out.parent.iterdir()):
+        match = pattern.fullmatch(path.name)
+        if not match or path.is_symlink() or not path.is_dir():
+            continue
+        pid = int(match.group(1))
+        if pid == os.getpid() or _process_exists(pid):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        logger.info("removed %s, left by a synth run that no longer exists", path)
+        removed.append(path)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OverflowError:  # not a pid at all: no process can have made it
+        return False
+    return True

@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 RATER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,39}")
 TRIAL_PATTERN = re.compile(r"[0-9a-f]{16}")
 MAX_BODY_BYTES = 4096
+# A rating is one flat object; Python's json parser recurses per nesting level, so 2,000
+# `[` (well within MAX_BODY_BYTES) would end in a RecursionError, a 500.
+MAX_JSON_DEPTH = 4
 STATIC_TYPES = {
     "listen.css": "text/css; charset=utf-8",
     "listen.js": "text/javascript; charset=utf-8",
@@ -166,8 +169,14 @@ async def _post_rating(request: Request) -> Response:
     if body is None:
         return _error(413, f"request body over {MAX_BODY_BYTES} bytes")
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _error(400, "body is not valid JSON")
+    if json_depth(text) > MAX_JSON_DEPTH:
+        return _error(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
         return _error(400, "body is not valid JSON")
     problem = _invalid_rating(data, state)
     if problem is not None:
@@ -197,6 +206,29 @@ async def _read_body(request: Request) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of `[`/`{` in JSON text, brackets inside strings aside; counted
+    without recursion, so it can vet a body before `json.loads` recurses into it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _invalid_rating(data: Any, state: ListenState) -> tuple[int, str] | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -68,14 +70,38 @@ def _serve(report_dir: Path, db_path: Path, host: str, port: int) -> int:
     allowed = list(CHECKED_HOSTS) if host in CHECKED_HOSTS else ["*"]
     if host not in LOOPBACK:
         log.warning("binding %s: anyone who can reach this address can rate and read results", host)
-    app = create_app(report_dir, db_path, allowed_hosts=allowed)
-    shown = f"[{host}]" if ":" in host else host
-    print(
-        f"listening test on http://{shown}:{port}/  (results: /results; ctrl-c stops)",
-        file=sys.stderr,
-    )
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-    except OSError as error:
-        raise BandmateError(f"cannot listen on {host}:{port} ({error.strerror})") from None
+    # The port first: a busy one fails before the address is announced and before the
+    # ratings database is created, and the server then takes this very socket (no race).
+    with contextlib.closing(bind(host, port)) as sock:
+        app = create_app(report_dir, db_path, allowed_hosts=allowed)
+        shown = f"[{host}]" if ":" in host else host
+        print(
+            f"listening test on http://{shown}:{port}/  (results: /results; ctrl-c stops)",
+            file=sys.stderr,
+        )
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        server.run(sockets=[sock])
+    if not server.started:  # uvicorn has logged why
+        raise BandmateError(f"the server on {host}:{port} did not start")
     return 0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port), as uvicorn would bind it; a busy port or an
+    address this machine does not have is a `BandmateError` naming --host/--port."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise BandmateError(f"--host {host}: unknown address ({error.strerror})") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        raise BandmateError(
+            f"--port {port}: cannot listen on {host}:{port} ({error.strerror})"
+        ) from None
+    return sock
