@@ -38,7 +38,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from codec_quality import metrics, pick_clips
 
-from bandmate.codec.neural import NeuralCodec, load_codec
+from bandmate.codec.neural import NeuralCodec, codec_from_checkpoint
 from bandmate.codec.vocos import FrameISTFT, FrameSTFT
 
 HOP = 320
@@ -97,7 +97,7 @@ def main() -> int:
             rows.append(metrics(wav[: len(out)], out))
         result[mode] = {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}
     if args.codec:
-        codec = load_codec(args.codec)
+        codec = codec_from_checkpoint(args.codec)
         by_variant: dict[str, list[dict[str, float]]] = {}
         for _, wav in clips:
             for name, out in swapped(wav, codec).items():

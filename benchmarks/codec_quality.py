@@ -194,7 +194,7 @@ def roundtrip(codec: Any, wav: np.ndarray, skip_quantizer: bool = False) -> np.n
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bandmate.codec import load_codec
+    from bandmate.codec import codec_from_checkpoint
 
     torch.set_num_threads(args.threads)
     if "OPUS" not in sf.available_subtypes("OGG"):
@@ -202,7 +202,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"libsndfile {sf.__libsndfile_version__} has no Ogg/Opus support; "
             "install soundfile>=0.12 (its wheels bundle libopus)"
         )
-    codec = load_codec(args.codec)
+    codec = codec_from_checkpoint(args.codec)
     clips = pick_clips(Path(args.data), args.clips, args.clip_seconds, args.seed)
     # Codec first, on its own: librosa's and numpy's thread pools must not compete with it.
     codec.decode(codec.encode(torch.from_numpy(clips[0][1])[None]))  # warm-up

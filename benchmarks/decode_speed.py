@@ -29,9 +29,9 @@ import torch
 from torch import Tensor
 
 import bandmate.model.t5 as t5
+from bandmate.checkpoint import load_checkpoint, resolve_checkpoint
 from bandmate.generate.decode import generate_targets, next_logits, valid_masks
 from bandmate.generate.sampling import SamplingConfig, sample
-from bandmate.model.checkpoint import load_checkpoint, resolve_checkpoint
 from bandmate.tokens.layout import PAD_ID, TokenLayout
 
 

@@ -28,8 +28,8 @@ import torch
 from torch import Tensor
 
 import bandmate.generate.decode as decode
+from bandmate.checkpoint import load_checkpoint, resolve_checkpoint
 from bandmate.generate.sampling import SamplingConfig, constrain
-from bandmate.model.checkpoint import load_checkpoint, resolve_checkpoint
 
 
 def sample_full_vocabulary(

@@ -33,11 +33,11 @@ import json
 import numpy as np
 import torch
 
+from bandmate.kmeans import KMeansState, StreamingKMeans
 from bandmate.synth.dataset import SynthSettings, compose
 from bandmate.synth.render import default_soundfont, render_part
 from bandmate.synth.score import Part, Score
 from bandmate.tokens.features import SAMPLE_RATE_HZ, SpectralFeatures
-from bandmate.tokens.kmeans import KMeansState, StreamingKMeans
 
 FRAME_HZ = 50
 TRAIN_SOURCES = (("band", 0.55), ("chorale", 0.3), ("folk", 0.15))

@@ -77,10 +77,10 @@ def component_seconds(config: TokenizeConfig, tokenizer_dir: Path) -> dict[str, 
     """Seconds per 10 s clip of each tokenizer alone, one thread (as in a worker)."""
     import torch
 
-    from bandmate.tokens.codecs import load_codec
+    from bandmate.tokens.codecs import codec_from_spec
     from bandmate.tokens.semantic import load_semantic
 
-    codec, semantic = load_codec(config.codec), load_semantic(tokenizer_dir)
+    codec, semantic = codec_from_spec(config.codec), load_semantic(tokenizer_dir)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -22,7 +22,7 @@ import torch
 from bandmate.data.audio import load_mono
 from bandmate.generate.accompanist import Accompanist, GenerateConfig
 from bandmate.generate.decode import forced_prefix
-from bandmate.generate.windows import cut, window_starts
+from bandmate.generate.windows import cut, window_start_seconds
 
 
 def log_mel(wav: np.ndarray, rate: int) -> np.ndarray:
@@ -36,7 +36,7 @@ def border_distances(
     """Log-mel distance over each window border (previous tail vs next head)."""
     config = GenerateConfig(seed=seed, overlap_seconds=overlap)
     generator = torch.Generator().manual_seed(seed)
-    starts = window_starts(wav.size / rate, acc.clip_seconds, overlap)
+    starts = window_start_seconds(wav.size / rate, acc.clip_seconds, overlap)
     codec_rate, previous, previous_audio = acc.codec.sample_rate_hz, None, None
     n_sem, n_ac = round(overlap * 50), round(overlap * acc.codec.frame_rate_hz)
     distances = []

@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bandmate.model.checkpoint import save_model
+from bandmate.checkpoint import save_model
 from bandmate.model.config import preset_config
 from bandmate.model.t5 import T5
-from bandmate.tokens.codecs import load_codec
+from bandmate.tokens.codecs import codec_from_spec
 from bandmate.tokens.features import SpectralFeatures
 from bandmate.tokens.layout import TokenLayout
 from bandmate.tokens.semantic import STATE_JSON, STATE_TENSORS, fit_semantic
-from tests.evaluate.signals import melody
+from tests.metrics.signals import melody
 from tests.tokens.conftest import tiny_encodec
 
 CLIP_SECONDS = 2.0
@@ -24,7 +24,7 @@ def build_checkpoint(root: Path, kind: str) -> Path:
     """Save a random tiny model with fitted tokenizer state as a checkpoint directory."""
     codec_dir = root / "encodec"
     tiny_encodec().save_pretrained(codec_dir)
-    codec = load_codec(f"encodec:{codec_dir}@3kbps")
+    codec = codec_from_spec(f"encodec:{codec_dir}@3kbps")
     tokens = root / "tokens"
     clips = [torch.from_numpy(melody(seed, seconds=CLIP_SECONDS, rate=16000)) for seed in range(4)]
     semantic = fit_semantic(SpectralFeatures(), clips, num_clusters=16, seed=0)

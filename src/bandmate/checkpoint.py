@@ -1,18 +1,24 @@
-"""Model checkpoints: a directory with safetensors weights and JSON, never pickle.
+"""Checkpoints: everything generation needs of a trained model, in one directory of
+safetensors weights and JSON, never pickle.
 
     DIR/model.safetensors   the weights
-    DIR/model.json          format tag, model config, token layout, meta (step, ...)
+    DIR/model.json          format tag, model config, token layout, meta (step, valid
+                            loss, the sampling defaults `guidance` and `candidates`)
     DIR/tokens.json         the token manifest (codec spec, semantic tokenizer spec/state)
     DIR/tokenizer/...       files the manifest names (e.g. k-means centroids), copied
 
+This bundle ties the model (bandmate.model) to its tokens (bandmate.tokens), so it lies
+above both; finding a checkpoint by name is below them (bandmate.checkpoint_files).
 Training adds its own files beside these (config.yaml, optimizer state); `load_checkpoint`
-needs only the ones above, so generation never imports training code.
+needs only the ones above, so generation never imports training code. A missing,
+truncated or foreign file among them is a `DataError` naming it, never a raw traceback.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,20 +26,23 @@ from typing import Any
 
 import torch
 import yaml
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from bandmate.errors import DataError
+from bandmate.checkpoint_files import (
+    MANIFEST,
+    MODEL_JSON,
+    TOKENIZER_DIR,
+    WEIGHTS,
+    resolve_checkpoint,
+)
+from bandmate.errors import BandmateError, DataError
 from bandmate.io import atomic_path, atomic_write_text, read_format_json, replace_dir
 from bandmate.model.config import T5Config
-from bandmate.model.shipped import is_shipped_spec, shipped_model
 from bandmate.model.t5 import T5
 from bandmate.tokens.layout import TokenLayout
 
 FORMAT = "bandmate-checkpoint/1"
-WEIGHTS = "model.safetensors"
-MODEL_JSON = "model.json"
-MANIFEST = "tokens.json"
-TOKENIZER_DIR = "tokenizer"
 
 
 def tokenizer_files(manifest: dict[str, Any], tokens_root: Path) -> list[str]:
@@ -99,18 +108,21 @@ def read_model_json(directory: str | Path) -> dict[str, Any]:
     return read_format_json(path, FORMAT, "not a checkpoint directory (no model.json)")
 
 
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint directory, a training run directory (its best, else last, checkpoint)
-    or a shipped model's name, `bandmate:PRESET`."""
-    if is_shipped_spec(path):
-        return shipped_model(str(path))
-    path = Path(path)
-    if (path / MODEL_JSON).exists():
-        return path
-    for name in ("best", "last"):
-        if (path / "checkpoints" / name / MODEL_JSON).exists():
-            return (path / "checkpoints" / name).resolve()
-    raise DataError(path / MODEL_JSON, "not a checkpoint directory (no model.json)")
+def read_weights(path: Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file; a missing, truncated or corrupt one is a
+    `DataError` naming it."""
+    try:
+        return load_file(str(path), device=str(device))
+    except FileNotFoundError:
+        raise DataError(path, "checkpoint weights missing") from None
+    except (SafetensorError, OSError) as error:
+        raise DataError(path, f"unreadable or truncated weights ({_gist(error)})") from None
+
+
+def _gist(error: BaseException) -> str:
+    """An exception's message on one short line."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def load_checkpoint(
@@ -126,23 +138,39 @@ def load_checkpoint(
     """
     directory = resolve_checkpoint(directory)
     info = read_model_json(directory)
-    with torch.device("meta"):  # no random init: the weights come from the file
-        model = T5(T5Config(**info["model"]))
     try:
-        state = load_file(str(directory / WEIGHTS), device=str(device))
-    except FileNotFoundError:
-        raise DataError(directory / WEIGHTS, "checkpoint weights missing") from None
+        # expand_settings: a model.json of older versions may name a removed field
+        config = T5Config(**T5Config.expand_settings(info["model"]))
+        layout = TokenLayout(**info["layout"])
+        meta = dict(info.get("meta") or {})
+    except (KeyError, TypeError, ValueError, BandmateError) as error:
+        problem = f"no {error.args[0]!r} entry" if isinstance(error, KeyError) else _gist(error)
+        where = directory / MODEL_JSON
+        raise DataError(where, f"not a model this version builds ({problem})") from None
+    with torch.device("meta"):  # no random init: the weights come from the file
+        model = T5(config)
+    state = read_weights(directory / WEIGHTS, device)
     # Weights stored as float16 (`export --half`) compute in float32, as trained.
     state = {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}
-    model.load_state_dict(state, strict=True, assign=True)
+    try:
+        model.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as error:  # missing or extra tensors, or other shapes
+        problem = f"weights do not fit {MODEL_JSON} ({_gist(error)})"
+        raise DataError(directory / WEIGHTS, problem) from None
     model.to(device).eval()
-    meta = dict(info.get("meta", {}))
     manifest_path = directory / MANIFEST
-    meta["manifest"] = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    meta["manifest"] = _read_json(manifest_path) if manifest_path.exists() else None
     tokenizer_dir = directory / TOKENIZER_DIR
     meta["tokenizer_dir"] = tokenizer_dir if tokenizer_dir.is_dir() else None
     meta["checkpoint"] = directory
-    return model, TokenLayout(**info["layout"]), meta
+    return model, layout, meta
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(path, f"malformed JSON ({_gist(error)})") from None
 
 
 # What inference needs of a checkpoint, plus the training config for the record.
@@ -190,7 +218,7 @@ def export_checkpoint(
             info["meta"] = {**info.get("meta", {}), **defaults}
             (staging / MODEL_JSON).write_text(json.dumps(info, indent=2) + "\n")
         if half:
-            state = load_file(str(source / WEIGHTS))
+            state = read_weights(source / WEIGHTS)
             state = {k: v.half() if v.dtype == torch.float32 else v for k, v in state.items()}
             save_file(state, str(staging / WEIGHTS), metadata={"format": FORMAT})
         if (source / TOKENIZER_DIR).is_dir():
@@ -201,8 +229,8 @@ def export_checkpoint(
 
 def _check_guidance(source: Path, guidance: float) -> None:
     """Guidance needs a model that has learned the null input; refuse it otherwise."""
-    if guidance < 0:
-        raise DataError(source, f"guidance must be >= 0, got {guidance:g}")
+    if not math.isfinite(guidance) or guidance < 0:
+        raise DataError(source, f"guidance must be a finite number >= 0, got {guidance:g}")
     config_path = source / "config.yaml"
     if guidance > 0 and config_path.is_file():
         augment = (yaml.safe_load(config_path.read_text()) or {}).get("augment") or {}

@@ -1,7 +1,8 @@
 """The `bandmate` command line: one subcommand per stage.
 
 Each subcommand parses its arguments and calls one library function. User errors
-(`BandmateError`) are printed as one line and exit with status 2; bugs keep their traceback.
+(`BandmateError`, or an optional dependency that is not installed) are printed as one
+line and exit with status 2; bugs keep their traceback.
 A stage's CLI module defines `add_arguments(parser)` and `run(args) -> int` and imports
 nothing heavy (torch, transformers) at module level, so `bandmate --help` stays quick.
 """
@@ -19,6 +20,11 @@ from bandmate import __version__
 from bandmate.errors import BandmateError
 
 Handler = Callable[[argparse.Namespace], int]
+
+# Optional dependencies, by the extra that installs them (`pip install 'bandmate[EXTRA]'`):
+# only `bandmate synth`'s chorale and folk sources (and `demo`, which renders them) and
+# `bandmate listen` import them, never generate, evaluate or train.
+EXTRAS = {"music21": "synth", "starlette": "listen", "uvicorn": "listen"}
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "export",
-        "bandmate.model.export_cli",
+        "bandmate.export_cli",
         "copy a checkpoint's inference files (no optimizer state)",
         "Copy the weights, model.json, tokens.json, tokenizer state and training config of "
         "a checkpoint (or of a training run's best checkpoint) into a folder: what "
@@ -145,6 +151,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BandmateError as error:
         print(f"bandmate {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as error:
+        extra = missing_extra(error)
+        if extra is None:
+            raise
+        print(f"bandmate {args.command}: error: {extra}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"bandmate {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def missing_extra(error: ModuleNotFoundError) -> str | None:
+    """The one line for a missing optional dependency, naming the extra that installs
+    it; None when the missing module is not one of EXTRAS (a bug or a broken install)."""
+    module = (error.name or "").partition(".")[0]
+    if module not in EXTRAS:
+        return None
+    return f"{module} is not installed; pip install 'bandmate[{EXTRAS[module]}]'"

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bandmate.model.checkpoint import export_checkpoint
+    from bandmate.checkpoint import export_checkpoint
 
     source = export_checkpoint(args.checkpoint, args.out, args.half, args.guidance, args.candidates)
     print(f"exported {source} -> {args.out}")

@@ -13,7 +13,9 @@ from bandmate.codec.model import CodecConfig
 from bandmate.codec.train import TrainConfig
 
 # Real rates (24 kHz, hop 320 -> 75 Hz), toy widths: builds and runs in milliseconds.
-TINY = CodecConfig(channels=2, dilations=(1,), latent_dim=8, num_codebooks=4, codebook_size=32)
+TINY = CodecConfig(
+    latent_dim=8, num_codebooks=4, codebook_size=32, convnext_dim=8, convnext_layers=2, mlp_mult=2
+)
 
 
 def plucks(seconds: float, rate: int, seed: int) -> np.ndarray:

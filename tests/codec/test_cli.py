@@ -9,11 +9,11 @@ import torch
 from safetensors.torch import load_file
 
 from bandmate.cli import main
-from bandmate.codec import load_codec
+from bandmate.codec import codec_from_checkpoint
 
 TINY = [
-    "--set", "model.channels=2", "--set", "model.dilations=[1]",
-    "--set", "model.latent_dim=8", "--set", "model.codebook_size=16",
+    "--set", "model.convnext_dim=8", "--set", "model.convnext_layers=2",
+    "--set", "model.mlp_mult=2", "--set", "model.latent_dim=8", "--set", "model.codebook_size=16",
     "--set", "batch_size=2", "--set", "segment_seconds=0.1",
     "--set", "kmeans_crops=2", "--set", "valid_crops=1", "--set", "plot=false",
 ]  # fmt: skip
@@ -74,7 +74,7 @@ def test_export_writes_a_half_size_codec_that_codes_alike(
 ) -> None:
     out = tmp_path / "run"
     assert main(["codec", "train", "--data", str(audio_dir), "--out", str(out), "--steps", "2",
-                 *TINY, "--set", "model.channels=8", "--no-progress"]) == 0  # fmt: skip
+                 *TINY, "--set", "model.convnext_dim=16", "--no-progress"]) == 0  # fmt: skip
     assert main(["codec", "export", f"bandmate:{out}", str(tmp_path / "half"), "--half"]) == 0
     assert not (tmp_path / "half/train").exists()
     full = load_file(str(out / "model.safetensors"))
@@ -85,7 +85,7 @@ def test_export_writes_a_half_size_codec_that_codes_alike(
     config = json.loads((tmp_path / "half/config.json").read_text())
     assert config["train"]["steps"] == 2
     wav = torch.from_numpy(make_plucks(0.5, 24_000, 3))[None]
-    codes = [load_codec(str(d)).encode(wav) for d in (out, tmp_path / "half")]
+    codes = [codec_from_checkpoint(str(d)).encode(wav) for d in (out, tmp_path / "half")]
     assert (codes[0] == codes[1]).float().mean() > 0.9
 
     assert main(["codec", "export", str(out), str(out)]) == 2

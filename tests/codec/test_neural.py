@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bandmate.codec import load_codec
+from bandmate.codec import codec_from_checkpoint
 from bandmate.codec.checkpoint import load_model, save_codec
 from bandmate.codec.model import CodecConfig, CodecModel
 from bandmate.codec.neural import NeuralCodec, shipped_checkpoint
@@ -35,7 +35,7 @@ def test_checkpoint_round_trip_keeps_weights(checkpoint: Path) -> None:
 
 
 def test_loaded_codec_follows_the_interface(checkpoint: Path) -> None:
-    codec: AcousticCodec = load_codec(str(checkpoint))
+    codec: AcousticCodec = codec_from_checkpoint(str(checkpoint))
     assert codec.spec == f"bandmate:{checkpoint}"
     assert (codec.sample_rate_hz, codec.frame_rate_hz) == (24_000, 75.0)
     assert (codec.num_codebooks, codec.codebook_size) == (4, 32)
@@ -48,11 +48,12 @@ def test_loaded_codec_follows_the_interface(checkpoint: Path) -> None:
 
 
 def test_prefixed_spec_loads_the_same_checkpoint(checkpoint: Path) -> None:
-    assert load_codec(f"bandmate:{checkpoint}").spec == load_codec(str(checkpoint)).spec
+    prefixed = codec_from_checkpoint(f"bandmate:{checkpoint}")
+    assert prefixed.spec == codec_from_checkpoint(str(checkpoint)).spec
 
 
 def test_chunked_processing_matches_one_pass(checkpoint: Path) -> None:
-    whole = load_codec(str(checkpoint))
+    whole = codec_from_checkpoint(str(checkpoint))
     assert isinstance(whole, NeuralCodec)
     chunked = NeuralCodec(load_model(checkpoint), whole.spec, chunk_frames=20)
     wav = torch.randn(1, 75 * 320) * 0.1
@@ -64,14 +65,14 @@ def test_chunked_processing_matches_one_pass(checkpoint: Path) -> None:
 
 
 def test_decode_rejects_codes_out_of_range(checkpoint: Path) -> None:
-    codec = load_codec(str(checkpoint))
+    codec = codec_from_checkpoint(str(checkpoint))
     with pytest.raises(ValueError, match="codes must lie"):
         codec.decode(torch.full((1, 4, 3), 32))
 
 
 def test_missing_checkpoint_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(BandmateError, match="not found") as info:
-        load_codec(str(tmp_path / "nowhere"))
+        codec_from_checkpoint(str(tmp_path / "nowhere"))
     assert str(tmp_path / "nowhere") in str(info.value) and "\n" not in str(info.value)
 
 
@@ -88,7 +89,7 @@ def test_missing_checkpoint_is_a_one_line_error(tmp_path: Path) -> None:
 def test_damaged_checkpoint_names_the_file(checkpoint: Path, damage, message: str) -> None:
     damage(checkpoint)
     with pytest.raises(BandmateError, match=message) as info:
-        load_codec(str(checkpoint))
+        codec_from_checkpoint(str(checkpoint))
     assert str(checkpoint) in str(info.value)
 
 
@@ -97,16 +98,16 @@ def test_weights_of_another_shape_are_rejected(checkpoint: Path) -> None:
     config["model"]["latent_dim"] = 16
     (checkpoint / "config.json").write_text(json.dumps(config))
     with pytest.raises(BandmateError, match="do not fit the config"):
-        load_codec(str(checkpoint))
+        codec_from_checkpoint(str(checkpoint))
 
 
 def test_shipped_default_codec_loads_offline() -> None:
-    codec = load_codec("default")
+    codec = codec_from_checkpoint("default")
     assert codec.spec == "bandmate:default"
     assert (codec.num_codebooks, codec.codebook_size, codec.frame_rate_hz) == (4, 1024, 75.0)
     codes = codec.encode(torch.zeros(1, 4800))
     assert codes.shape == (1, 4, 15)
-    assert load_codec("bandmate:default").spec == "bandmate:default"
+    assert codec_from_checkpoint("bandmate:default").spec == "bandmate:default"
 
 
 def test_shipped_default_codec_fits_the_package_limit() -> None:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from bandmate.codec import load_codec
+from bandmate.codec import codec_from_checkpoint
 from bandmate.codec.model import CodecConfig
 from bandmate.codec.train import TrainConfig, lr_at, train_codec
 from bandmate.errors import BandmateError
@@ -33,7 +33,7 @@ def test_training_writes_a_loadable_checkpoint_and_curves(
     # Steps 1-2 train a plain autoencoder; k-means then starts the quantizer at step 3.
     assert "vq/used_0" not in curves[1] and curves[2]["vq/used_0"] >= 1
     assert json.loads((out / "config.json").read_text())["train"]["steps"] == 6
-    codec = load_codec(str(out))
+    codec = codec_from_checkpoint(str(out))
     assert codec.encode(torch.zeros(1, 640)).shape == (1, 4, 2)
 
 
@@ -41,7 +41,7 @@ def test_loss_falls_when_overfitting(
     audio_dir: Path, tmp_path: Path, tiny_config: CodecConfig
 ) -> None:
     config = TrainConfig(
-        model=replace(tiny_config, channels=4),
+        model=replace(tiny_config, convnext_dim=16),
         steps=20,
         batch_size=4,
         segment_seconds=0.1,
@@ -144,11 +144,13 @@ def test_fine_tuning_starts_from_a_checkpoint(
     audio_dir: Path, tmp_path: Path, tiny_train_config: TrainConfig
 ) -> None:
     train_codec(audio_dir, tmp_path / "base", tiny_train_config, progress=False)
-    other_shape = replace(tiny_train_config, model=replace(tiny_train_config.model, channels=4))
+    other_shape = replace(
+        tiny_train_config, model=replace(tiny_train_config.model, convnext_dim=16)
+    )
     tuned = replace(other_shape, steps=2, stft_weight=1.0, logfreq_weight=1.0, phase_weight=1.0)
     train_codec(audio_dir, tmp_path / "tuned", tuned, progress=False, init_from=tmp_path / "base")
     config = json.loads((tmp_path / "tuned/config.json").read_text())
-    assert config["model"]["channels"] == tiny_train_config.model.channels  # the base's shape
+    assert config["model"]["convnext_dim"] == tiny_train_config.model.convnext_dim  # the base's
     rows = (tmp_path / "tuned/train/curves.jsonl").read_text().splitlines()
     first = json.loads(rows[0])
     assert "loss/stft" in first and "loss/logfreq" in first and "loss/phase" in first
@@ -171,8 +173,8 @@ def test_a_frozen_encoder_keeps_every_code_and_tunes_the_decoder(
         same = torch.equal(value, after[name])
         assert same != name.startswith("decoder."), name
     wav = torch.randn(1, 1600, generator=torch.Generator().manual_seed(0)) * 0.3
-    codes = load_codec(str(tmp_path / "base")).encode(wav)
-    assert torch.equal(load_codec(str(tmp_path / "tuned")).encode(wav), codes)
+    codes = codec_from_checkpoint(str(tmp_path / "base")).encode(wav)
+    assert torch.equal(codec_from_checkpoint(str(tmp_path / "tuned")).encode(wav), codes)
 
 
 def test_a_frozen_encoder_needs_a_codec_to_start_from(

@@ -1,5 +1,5 @@
 """The "stft" (Vocos-style) architecture: exact frame/sample counts, round trips,
-chunked processing, float16 weights and old configs that predate the field."""
+chunked processing, float16 weights, and configs of the removed SEANet network."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from bandmate.codec import load_codec
+from bandmate.codec import codec_from_checkpoint
 from bandmate.codec.checkpoint import load_model, save_codec
 from bandmate.codec.model import CodecConfig, CodecModel
 from bandmate.codec.neural import NeuralCodec
@@ -78,7 +78,7 @@ def test_stft_training_forward_has_gradients_everywhere() -> None:
 def test_stft_checkpoint_round_trip(stft_checkpoint: Path) -> None:
     config = json.loads((stft_checkpoint / "config.json").read_text())
     assert config["model"]["architecture"] == "stft"
-    codec = load_codec(str(stft_checkpoint))
+    codec = codec_from_checkpoint(str(stft_checkpoint))
     assert (codec.sample_rate_hz, codec.frame_rate_hz) == (24_000, 75.0)
     wav = torch.randn(1, 24_000 + 5) * 0.1
     codes = codec.encode(wav)
@@ -93,7 +93,7 @@ def test_context_covers_the_receptive_field() -> None:
 
 
 def test_chunked_stft_codec_matches_one_pass(stft_checkpoint: Path) -> None:
-    whole = load_codec(str(stft_checkpoint))
+    whole = codec_from_checkpoint(str(stft_checkpoint))
     chunked = NeuralCodec(load_model(stft_checkpoint), whole.spec, chunk_frames=30)
     assert chunked.context_frames >= TINY_STFT.receptive_frames
     wav = torch.randn(1, 100 * 320) * 0.1
@@ -127,18 +127,29 @@ def test_integrated_phase_continues_from_an_anchor() -> None:
     torch.testing.assert_close(torch.sin(tail), torch.sin(whole[..., 10:]), atol=1e-4, rtol=0)
 
 
-def test_config_without_architecture_loads_as_seanet(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    seanet = CodecConfig(channels=2, dilations=(1,), latent_dim=8, codebook_size=32)
-    save_codec(tmp_path / "old", CodecModel(seanet))
-    path = tmp_path / "old" / "config.json"
+@pytest.mark.parametrize("architecture", ["seanet", None])  # None: the first configs
+def test_a_seanet_checkpoint_is_refused_in_one_line(
+    stft_checkpoint: Path, architecture: str | None
+) -> None:
+    """The SEANet network was removed; its checkpoints say so instead of a traceback."""
+    path = stft_checkpoint / "config.json"
     data = json.loads(path.read_text())
-    for key in ("architecture", "convnext_dim", "convnext_layers", "mlp_mult", "stft_phase"):
-        del data["model"][key]
+    del data["model"]["architecture"]
+    if architecture:
+        data["model"]["architecture"] = architecture
     path.write_text(json.dumps(data))
-    model = load_model(tmp_path / "old")
-    assert model.config.architecture == "seanet" and model.config == seanet
-    assert load_codec(str(tmp_path / "old")).context_frames == 16
+    with pytest.raises(BandmateError, match="a SEANet codec") as error:
+        load_model(stft_checkpoint)
+    assert len(str(error.value).splitlines()) == 1
+
+
+def test_the_seanet_fields_of_earlier_configs_are_ignored(stft_checkpoint: Path) -> None:
+    path = stft_checkpoint / "config.json"
+    data = json.loads(path.read_text())
+    data["model"].update(channels=16, dilations=[1, 3])  # as every earlier config holds
+    path.write_text(json.dumps(data))
+    config = load_model(stft_checkpoint).config
+    assert replace(config, stft_phase=TINY_STFT.stft_phase) == TINY_STFT
 
 
 def test_unknown_architecture_is_a_config_error(stft_checkpoint: Path) -> None:
@@ -146,7 +157,7 @@ def test_unknown_architecture_is_a_config_error(stft_checkpoint: Path) -> None:
     data = json.loads(path.read_text())
     data["model"]["architecture"] = "wavenet"
     path.write_text(json.dumps(data))
-    with pytest.raises(BandmateError, match="architecture 'wavenet' unknown"):
+    with pytest.raises(BandmateError, match="architecture: must be one of stft, got 'wavenet'"):
         load_model(stft_checkpoint)
 
 

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from bandmate.checkpoint import load_checkpoint
 from bandmate.generate.decode import (
     FREE,
     ValidHead,
@@ -11,7 +12,6 @@ from bandmate.generate.decode import (
     valid_masks,
 )
 from bandmate.generate.sampling import SamplingConfig, sample
-from bandmate.model.checkpoint import load_checkpoint
 
 
 @pytest.mark.parametrize("kind", ["flatten", "delay"])
@@ -102,7 +102,7 @@ def test_guidance_contrasts_the_input_with_the_null_input(kind, request):
     ).numpy()
     valid = np.take_along_axis(layout.valid_mask()[None], targets[..., None], axis=-1)
     assert targets.shape == (2, *layout.target_shape) and valid.all()
-    with pytest.raises(ValueError, match="invalid sampling"):
+    with pytest.raises(ValueError, match="guidance"):
         SamplingConfig(guidance=-1.0)
 
 

@@ -1,16 +1,16 @@
 import numpy as np
 import pytest
 
-from bandmate.generate.windows import cut, stitch, window_starts
+from bandmate.generate.windows import cut, stitch, window_start_seconds
 
 
 def test_window_starts_cover_the_input():
-    assert window_starts(5.0, 10.0, 2.0) == [0.0]
-    starts = window_starts(25.0, 10.0, 2.0)
+    assert window_start_seconds(5.0, 10.0, 2.0) == [0.0]
+    starts = window_start_seconds(25.0, 10.0, 2.0)
     assert starts == [0.0, 8.0, 16.0]
     assert starts[-1] + 10.0 >= 25.0
     with pytest.raises(ValueError):
-        window_starts(25.0, 10.0, 10.0)
+        window_start_seconds(25.0, 10.0, 10.0)
 
 
 def test_cut_pads_the_tail():

@@ -9,10 +9,10 @@ import soundfile as sf
 import torch
 from safetensors.torch import load_file
 
+from bandmate import checkpoint_files as shipped
+from bandmate.checkpoint import load_checkpoint, resolve_checkpoint
 from bandmate.cli import main
 from bandmate.errors import BandmateError
-from bandmate.model import shipped
-from bandmate.model.checkpoint import load_checkpoint, resolve_checkpoint
 from tests.tiny import music
 
 

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from bandmate.checkpoint import load_checkpoint
+from bandmate.checkpoint_files import DEFAULT_PRESET, shipped_model, shipped_presets
 from bandmate.data.pairs import PRESETS
 from bandmate.generate.defaults import DEFAULT_CANDIDATES
-from bandmate.model.checkpoint import load_checkpoint
-from bandmate.model.shipped import DEFAULT_PRESET, shipped_model, shipped_presets
 
 SHIPPED = ("bass-to-drums", "drums-to-bass", "bass-to-instrumental")  # issue #9's three
 # (guidance weight, candidates drawn at a time) that generate uses by default: what the

@@ -14,7 +14,7 @@ from bandmate.tokens.layout import TokenLayout
 
 
 def _model(num_streams: int = 1, seed: int = 0, **extras: bool) -> T5:
-    """A tiny model; `extras`: cross_bias, aligned_input, aligned_semantic."""
+    """A tiny model; `extras`: aligned_input, aligned_semantic."""
     torch.manual_seed(seed)
     config = preset_config("tiny", vocab_size=40, num_streams=num_streams, dropout=0.0, **extras)
     model = T5(config).eval()
@@ -57,7 +57,7 @@ def test_same_logits_as_transformers_t5() -> None:
 
 @pytest.mark.parametrize(
     ("num_streams", "extra"),
-    [(1, ""), (3, ""), (3, "cross_bias"), (1, "aligned_input"), (1, "aligned_semantic"),
+    [(1, ""), (3, ""), (1, "aligned_input"), (3, "aligned_input"), (1, "aligned_semantic"),
      (3, "aligned_semantic")],
 )  # fmt: skip
 @pytest.mark.parametrize("block", [64, 4])  # 4: steps and a prefill read a growing prefix
@@ -140,22 +140,7 @@ def _memories(model: T5) -> tuple[EncoderMemory, EncoderMemory]:
     return memory, EncoderMemory(hidden, memory.mask)
 
 
-def test_cross_bias_aligns_decoder_steps_with_input_frames() -> None:
-    model = _model(cross_bias=True)
-    with torch.no_grad():  # a bias that only lets a step attend to its own input frame
-        model.cross_bias.embedding.weight.fill_(-1e4)
-        model.cross_bias.embedding.weight[0] = 0.0
-    _, dec, _ = _batch()
-    memory, moved = _memories(model)
-    changed = model.decode(dec, moved, FRAMES) - model.decode(dec, memory, FRAMES)
-    # the step of frame 5 changes (and later ones, through self-attention); earlier don't
-    assert changed[:, :5].abs().max() == 0
-    assert changed[:, 5].abs().amax(-1).min() > 0
-    with pytest.raises(ValueError, match="time-aligned"):
-        model.decode(dec, memory)
-
-
-def test_without_cross_bias_any_input_frame_reaches_every_step() -> None:
+def test_through_cross_attention_any_input_frame_reaches_every_step() -> None:
     model = _model()
     _, dec, _ = _batch()
     memory, moved = _memories(model)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from bandmate.errors import BandmateError
-from bandmate.tokens.codecs import EncodecCodec, load_codec, parse_codec_spec
+from bandmate.tokens.codecs import EncodecCodec, codec_from_spec, parse_codec_spec
 from tests.tokens.conftest import tiny_encodec
 
 
@@ -56,27 +56,27 @@ def test_bandwidth_sets_the_number_of_codebooks():
     assert codes.shape == (1, 8, 75)
 
 
-def test_load_codec_from_a_local_directory(encodec_dir: Path):
-    codec = load_codec(f"encodec:{encodec_dir}@3kbps")
+def test_codec_from_spec_of_a_local_directory(encodec_dir: Path):
+    codec = codec_from_spec(f"encodec:{encodec_dir}@3kbps")
     assert codec.spec == f"encodec:{encodec_dir}@3kbps"
     assert codec.encode(0.1 * torch.randn(1, 48_000)).shape == (1, 4, 150)
 
 
 def test_missing_encodec_directory_is_a_user_error(tmp_path: Path):
     with pytest.raises(BandmateError, match="cannot load EnCodec"):
-        load_codec(f"encodec:{tmp_path / 'absent'}@3kbps")
+        codec_from_spec(f"encodec:{tmp_path / 'absent'}@3kbps")
 
 
 def test_bandmate_specs_delegate_to_the_project_codec(monkeypatch: pytest.MonkeyPatch):
     seen = []
     fake = types.ModuleType("bandmate.codec")
-    fake.load_codec = lambda source: seen.append(source) or "codec"  # type: ignore[attr-defined]
+    fake.codec_from_checkpoint = lambda source: seen.append(source) or "codec"  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "bandmate.codec", fake)
-    assert load_codec("bandmate:/ckpt/codec") == "codec"
+    assert codec_from_spec("bandmate:/ckpt/codec") == "codec"
     assert seen == ["/ckpt/codec"]
 
 
 def test_bandmate_spec_without_the_codec_package_is_a_user_error(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(sys.modules, "bandmate.codec", None)
     with pytest.raises(BandmateError, match=r"bandmate\.codec\) is not in this install"):
-        load_codec("bandmate:default")
+        codec_from_spec("bandmate:default")

@@ -7,7 +7,6 @@ from transformers import SeamlessM4TFeatureExtractor
 
 from bandmate.errors import BandmateError, DataError
 from bandmate.tokens.features import SpectralFeatures, W2vBertFeatures, build_features
-from bandmate.tokens.kmeans import StreamingKMeans
 from bandmate.tokens.semantic import fit_semantic, load_semantic
 from tests.conftest import tone
 from tests.tokens.conftest import tiny_w2v_bert
@@ -101,27 +100,6 @@ def test_w2v_bert_loads_only_the_layers_it_needs(w2v_bert_dir: Path):
     with torch.no_grad():
         expected = full(**inputs, output_hidden_states=True).hidden_states[7][:, :100]
     torch.testing.assert_close(features(wav), expected, rtol=1e-4, atol=1e-4)
-
-
-def test_kmeans_finds_separated_blobs():
-    generator = torch.Generator().manual_seed(1)
-    centres = 10 * torch.randn(8, 5, generator=generator)
-    labels = torch.arange(8).repeat(300)
-    frames = centres[labels] + 0.1 * torch.randn(len(labels), 5, generator=generator)
-    kmeans = StreamingKMeans(8, seed=0, init_frames=400)
-    for batch in frames.split(256):
-        kmeans.partial_fit(batch)
-    ids = kmeans.finish().assign(frames)
-    # Same blob <-> same cluster (ids are a relabelling of the blobs).
-    pairs = set(zip(labels.tolist(), ids.tolist(), strict=True))
-    assert len(pairs) == 8 and len({i for _, i in pairs}) == 8
-
-
-def test_kmeans_with_fewer_frames_than_clusters_still_fits():
-    kmeans = StreamingKMeans(64, seed=0)
-    kmeans.partial_fit(torch.randn(10, 3))
-    ids = kmeans.finish().assign(torch.randn(20, 3))
-    assert ids.shape == (20,) and int(ids.max()) < 64
 
 
 def clips(n: int, seconds: float = 1.0) -> list[torch.Tensor]:

@@ -31,6 +31,8 @@ from bandmate.io import replace_dir, usual_mode
 FORMAT = "bandmate-codec/1"
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+# Fields of the removed SEANet network, which the config of every earlier codec holds.
+SEANET_FIELDS = ("channels", "dilations")
 
 
 def config_to_dict(config: CodecConfig) -> dict[str, Any]:
@@ -118,14 +120,33 @@ def read_config(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def saved_settings(settings: Any, where: str | Path) -> Any:
+    """A codec config as a checkpoint or a run's state saved it, as this version reads it:
+    without the fields of the removed SEANet network, which every earlier one holds.
+
+    Raises:
+        BandmateError: naming `where` for a SEANet codec itself (its `architecture` is
+            seanet, or missing as in the first checkpoints).
+    """
+    if not isinstance(settings, dict):
+        return settings
+    if settings.get("architecture", "seanet") == "seanet":
+        raise BandmateError(
+            f"{where}: a SEANet codec, the network the stft one replaced, which this version "
+            "no longer runs; use bandmate:default or train an stft codec"
+        )
+    return {k: v for k, v in settings.items() if k not in SEANET_FIELDS}
+
+
 def load_model(path: str | Path) -> CodecModel:
     """Build a CodecModel from a checkpoint directory, in eval mode on CPU."""
     folder = Path(path)
-    data = read_config(folder)
+    where = folder / CONFIG_FILE
+    settings = saved_settings(read_config(folder).get("model"), where)
     try:
-        model = CodecModel(from_dict(CodecConfig, data["model"], str(folder / CONFIG_FILE)))
+        model = CodecModel(from_dict(CodecConfig, settings, str(where)))
     except (KeyError, TypeError, ValueError) as error:
-        raise BandmateError(f"{folder / CONFIG_FILE}: invalid codec config ({error})") from None
+        raise BandmateError(f"{where}: invalid codec config ({error})") from None
     weights = folder / WEIGHTS_FILE
     try:
         state = load_file(str(weights))

@@ -112,12 +112,12 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from bandmate.codec.neural import load_codec
+    from bandmate.codec.neural import codec_from_checkpoint
     from bandmate.data.audio import peak_normalize, read_audio, resample, to_mono, write_wav
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    codec = load_codec(args.codec)
+    codec = codec_from_checkpoint(args.codec)
     wav, rate = read_audio(args.input)
     mono = resample(to_mono(wav), rate, codec.sample_rate_hz)
     started = time.monotonic()

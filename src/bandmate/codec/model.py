@@ -1,16 +1,19 @@
-"""The codec network: a SEANet-style convolutional encoder and decoder around a
-residual vector quantizer (EnCodec's shape without its LSTM and discriminators).
+"""The codec network: the Vocos-style "stft" encoder and decoder (vocos.py) around a
+residual vector quantizer (quantizer.py): config, then the model. No training code lives
+here (see train.py).
 
-Read top to bottom in build order: padded convolutions -> residual unit -> encoder and
-decoder blocks -> config -> the model. No training code lives here (see train.py).
+The first checkpoints used a SEANet-style convolutional network (`architecture: seanet`);
+the stft network replaced it before any shipped codec, and it was removed: such a
+checkpoint fails to load with one line saying so (checkpoint.py).
 
-Letters: B batch, C channels, S samples, D latent dim, F frames, K codebooks.
+Letters: B batch, S samples, D latent dim, F frames, K codebooks.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import torch
 import torch.nn.functional as F
@@ -18,95 +21,31 @@ from torch import nn
 
 from bandmate.codec.quantizer import ResidualVQ
 from bandmate.codec.vocos import STFTDecoder, STFTEncoder, stft_receptive_frames
-
-ARCHITECTURES = ("seanet", "stft")
-STFT_PHASES = ("absolute", "integrated")
-
-
-class PaddedConv1d(nn.Conv1d):
-    """Conv1d whose output has exactly ceil(S / stride) frames for S a multiple of stride:
-    zero padding of (kernel - stride) split evenly on both sides (non-causal)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total = (self.kernel_size[0] - 1) * self.dilation[0] + 1 - self.stride[0]
-        x = F.pad(x, (total - total // 2, total // 2))
-        return super().forward(x)
-
-
-class TrimmedConvTranspose1d(nn.ConvTranspose1d):
-    """ConvTranspose1d that returns exactly F * stride samples for F input frames."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        out = super().forward(x)
-        extra = self.kernel_size[0] - self.stride[0]
-        return out[..., extra - extra // 2 : out.shape[-1] - extra // 2]
-
-
-class ResidualUnit(nn.Module):
-    """x + conv1x1(ELU(dilated conv(ELU(x)))), bottlenecked to half the channels."""
-
-    def __init__(self, channels: int, dilation: int, kernel: int = 3) -> None:
-        super().__init__()
-        hidden = max(channels // 2, 1)
-        self.block = nn.Sequential(
-            nn.ELU(),
-            PaddedConv1d(channels, hidden, kernel, dilation=dilation),
-            nn.ELU(),
-            nn.Conv1d(hidden, channels, 1),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.block(x)
-
-
-def encoder_block(channels: int, stride: int, dilations: tuple[int, ...]) -> nn.Sequential:
-    """Residual units at `channels`, then a strided conv to 2 * channels."""
-    units = [ResidualUnit(channels, d) for d in dilations]
-    down = PaddedConv1d(channels, 2 * channels, 2 * stride, stride=stride)
-    return nn.Sequential(*units, nn.ELU(), down)
-
-
-def decoder_block(channels: int, stride: int, dilations: tuple[int, ...]) -> nn.Sequential:
-    """A transposed conv from `channels` to channels / 2, then residual units."""
-    up = TrimmedConvTranspose1d(channels, channels // 2, 2 * stride, stride=stride)
-    units = [ResidualUnit(channels // 2, d) for d in dilations]
-    return nn.Sequential(nn.ELU(), up, *units)
+from bandmate.config import Count, Range, Share, check_fields
 
 
 @dataclass(frozen=True)
 class CodecConfig:
-    """Shape of a codec; saved as `config.json` in every checkpoint.
+    """Shape of a codec; saved as `config.json` in every checkpoint."""
 
-    `architecture` picks the network: "seanet" (strided convs, the first checkpoints;
-    config files without the field are seanet) or "stft" (Vocos-style, see vocos.py:
-    ConvNeXt blocks at the frame rate around an STFT, hop = product of `strides`).
-    """
-
-    architecture: str = "seanet"  # "seanet" or "stft"
-    sample_rate_hz: int = 24_000  # audio rate the codec works at
-    channels: int = 16  # channels after the first conv; doubled at each downsampling
-    strides: tuple[int, ...] = (2, 4, 5, 8)  # encoder downsampling; product = hop length
-    dilations: tuple[int, ...] = (1, 3)  # residual units per block and their dilations
-    latent_dim: int = 128  # D, the encoder output / decoder input dimension
-    code_dim: int = 8  # d, the projected space where codes are looked up
-    num_codebooks: int = 4  # K residual VQ stages
-    codebook_size: int = 1024  # N entries per codebook
-    ema_decay: float = 0.99  # codebook EMA decay
-    dead_code_fraction: float = 0.1  # restart codes used less than this share of an even spread
-    convnext_dim: int = 256  # stft only: width of the ConvNeXt blocks
-    convnext_layers: int = 6  # stft only: ConvNeXt blocks in the encoder and in the decoder
-    mlp_mult: int = 3  # stft only: hidden width of a block's MLP, in multiples of its width
-    stft_phase: str = "absolute"  # stft only: "absolute" or "integrated" (see vocos.py)
+    # The network: Vocos-style (vocos.py), ConvNeXt blocks at the frame rate around an
+    # STFT of hop = product of `strides`; the only one since SEANet's removal.
+    architecture: Literal["stft"] = "stft"
+    sample_rate_hz: Count = 24_000  # audio rate the codec works at
+    strides: tuple[Count, ...] = (2, 4, 5, 8)  # product = hop length (320: 75 Hz at 24 kHz)
+    latent_dim: Count = 128  # D, the encoder output / decoder input dimension
+    code_dim: Count = 8  # d, the projected space where codes are looked up
+    num_codebooks: Count = 4  # K residual VQ stages
+    codebook_size: Count = 1024  # N entries per codebook
+    ema_decay: Annotated[float, Range(0, 1, high_open=True)] = 0.99  # codebook EMA decay
+    dead_code_fraction: Share = 0.1  # restart codes used less than this share of an even spread
+    convnext_dim: Count = 256  # width of the ConvNeXt blocks
+    convnext_layers: Count = 6  # ConvNeXt blocks in the encoder and in the decoder
+    mlp_mult: Count = 3  # hidden width of a block's MLP, in multiples of its width
+    stft_phase: Literal["absolute", "integrated"] = "absolute"  # see vocos.py
 
     def __post_init__(self) -> None:
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"architecture {self.architecture!r} unknown; use one of {', '.join(ARCHITECTURES)}"
-            )
-        if self.stft_phase not in STFT_PHASES:
-            raise ValueError(
-                f"stft_phase {self.stft_phase!r} unknown; use one of {', '.join(STFT_PHASES)}"
-            )
+        check_fields(self)
 
     @property
     def hop_length(self) -> int:
@@ -120,49 +59,7 @@ class CodecConfig:
     def receptive_frames(self) -> int:
         """Frames either side of a frame that its encoding or decoding depends on
         (an upper bound; chunked processing keeps at least this much context)."""
-        if self.architecture == "stft":
-            return stft_receptive_frames(self)
-        return 15  # SEANet: chunking kept 16 frames of margin from the start
-
-
-class Encoder(nn.Module):
-    """wav [B, 1, S] -> latents [B, D, S / hop], standardized per channel.
-
-    The closing BatchNorm (no affine part) removes each channel's constant offset:
-    early in training the frame-to-frame variation of the latents is a few percent of
-    that offset, and codebooks looked up on such latents collapse onto one code.
-    """
-
-    def __init__(self, config: CodecConfig) -> None:
-        super().__init__()
-        c = config.channels
-        layers: list[nn.Module] = [PaddedConv1d(1, c, 7)]
-        for stride in config.strides:
-            layers.append(encoder_block(c, stride, config.dilations))
-            c *= 2
-        layers += [nn.ELU(), PaddedConv1d(c, config.latent_dim, 7)]
-        layers.append(nn.BatchNorm1d(config.latent_dim, affine=False))
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, wav: torch.Tensor) -> torch.Tensor:
-        return self.net(wav)
-
-
-class Decoder(nn.Module):
-    """latents [B, D, F] -> wav [B, 1, F * hop]."""
-
-    def __init__(self, config: CodecConfig) -> None:
-        super().__init__()
-        c = config.channels * 2 ** len(config.strides)
-        layers: list[nn.Module] = [PaddedConv1d(config.latent_dim, c, 7)]
-        for stride in reversed(config.strides):
-            layers.append(decoder_block(c, stride, config.dilations))
-            c //= 2
-        layers += [nn.ELU(), PaddedConv1d(c, 1, 7)]
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, latents: torch.Tensor) -> torch.Tensor:
-        return self.net(latents)
+        return stft_receptive_frames(self)
 
 
 class CodecModel(nn.Module):
@@ -171,8 +68,7 @@ class CodecModel(nn.Module):
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
         self.config = config
-        stft = config.architecture == "stft"
-        self.encoder: nn.Module = STFTEncoder(config) if stft else Encoder(config)
+        self.encoder = STFTEncoder(config)
         self.quantizer = ResidualVQ(
             config.latent_dim,
             config.num_codebooks,
@@ -181,7 +77,7 @@ class CodecModel(nn.Module):
             config.ema_decay,
             config.dead_code_fraction,
         )
-        self.decoder: nn.Module = STFTDecoder(config) if stft else Decoder(config)
+        self.decoder = STFTDecoder(config)
 
     def pad(self, wav: torch.Tensor) -> torch.Tensor:
         """[B, S] -> [B, 1, S'] with S' the next multiple of the hop length."""

@@ -1,5 +1,5 @@
 """`NeuralCodec`: the project's codec behind the AcousticCodec interface, and
-`load_codec`, which finds a checkpoint by name (`default`) or by directory.
+`codec_from_checkpoint`, which finds a checkpoint by name (`default`) or by directory.
 
 Long audio is processed in chunks with a margin of context frames on each side, so
 memory stays bounded and chunk borders are inaudible (the margin covers the networks'
@@ -47,7 +47,8 @@ class NeuralCodec:
         self.codebook_size = config.codebook_size
         self.hop_length = config.hop_length
         self.chunk_frames = chunk_frames  # 20 s at 75 Hz
-        # Margin beyond the receptive field of encoder and decoder (16 for SEANet).
+        # Margin beyond the receptive field of encoder and decoder, and never under the
+        # 16 frames chunking has kept since the first codec.
         self.context_frames = max(16, config.receptive_frames + 1)
 
     @property
@@ -155,8 +156,8 @@ def checkpoint_path(name_or_path: str) -> Path:
     return path
 
 
-def load_codec(name_or_path: str) -> NeuralCodec:
-    """Load the project's codec.
+def codec_from_checkpoint(name_or_path: str) -> NeuralCodec:
+    """The project's codec of a checkpoint, named or by its directory.
 
     Args:
         name_or_path: `default` (the checkpoint shipped in the package), optionally as

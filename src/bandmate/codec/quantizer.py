@@ -25,48 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def nearest(vectors: torch.Tensor, embed: torch.Tensor) -> torch.Tensor:
-    """Index of the closest codebook entry (squared L2) for each vector.
-
-    Args:
-        vectors: [M, D].
-        embed: [N, D].
-    Returns:
-        [M] int64.
-    """
-    distances = (
-        vectors.pow(2).sum(1, keepdim=True) - 2 * vectors @ embed.t() + embed.pow(2).sum(1)[None, :]
-    )
-    return distances.argmin(dim=1)
-
-
-def kmeans(vectors: torch.Tensor, num_clusters: int, iters: int, seed: int = 0) -> torch.Tensor:
-    """Plain Lloyd k-means; empty clusters keep their previous centre.
-
-    Args:
-        vectors: [M, D] (sampled with replacement when M < num_clusters).
-    Returns:
-        centres [num_clusters, D].
-    """
-    generator = torch.Generator(device="cpu").manual_seed(seed)
-    count = vectors.shape[0]
-    replace = count < num_clusters
-    if replace:
-        picks = torch.randint(count, (num_clusters,), generator=generator)
-    else:
-        picks = torch.randperm(count, generator=generator)[:num_clusters]
-    centres = vectors[picks.to(vectors.device)].clone()
-    for _ in range(iters):
-        assign = nearest(vectors, centres)
-        sums = torch.zeros_like(centres).index_add_(0, assign, vectors)
-        counts = torch.bincount(assign, minlength=num_clusters).to(vectors.dtype)
-        filled = counts > 0
-        centres[filled] = sums[filled] / counts[filled, None]
-    if replace:
-        # Duplicated seeds stay identical; a little noise lets them separate under EMA.
-        centres = centres + 1e-3 * vectors.std() * torch.randn_like(centres)
-    return centres
+from bandmate.kmeans import kmeans, nearest
 
 
 class EMACodebook(nn.Module):
@@ -108,8 +67,11 @@ class EMACodebook(nn.Module):
 
     @torch.no_grad()
     def init_kmeans(self, vectors: torch.Tensor, iters: int = 20, seed: int = 0) -> None:
-        """Set the entries to k-means centres of `vectors` [M, D]."""
-        centres = F.normalize(kmeans(vectors.float(), self.size, iters, seed), dim=-1)
+        """Set the entries to k-means centres of `vectors` [M, D] (`bandmate.kmeans`, on
+        the CPU: a few thousand latents, once per run)."""
+        generator = torch.Generator().manual_seed(seed)
+        centres = kmeans(vectors.detach().float().cpu(), self.size, iters, generator)
+        centres = F.normalize(centres, dim=-1)
         self.embed.copy_(centres)
         self.embed_sum.copy_(centres)
         self.cluster_size.fill_(1.0)

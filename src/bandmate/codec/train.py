@@ -11,7 +11,9 @@ model.safetensors) and also holds what resuming needs:
     OUT/curves.png                  the curves (when matplotlib is installed)
 
 Running again with the same OUT resumes from the last save; the loss continues exactly
-as if the run had not stopped (same data order, same optimizer state). A resume keeps the
+as if the run had not stopped (same data order, same optimizer and RNG state). The
+schedule, RNG state, curve records and plots are the training toolkit's
+(bandmate.train.toolkit), shared with the T5's loop. A resume keeps the
 saved settings except those of RESUMABLE, which only schedule the steps still to come:
 e.g. `--steps 11000 --set vq_start_step=5000` on a plain-autoencoder run quantizes from
 step 5000 on (k-means first), the way to pre-train an autoencoder and then quantize it.
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,7 @@ from tqdm import tqdm
 
 from bandmate.codec.checkpoint import (
     load_model,
+    saved_settings,
     state_dict_to_tensors,
     write_checkpoint_dir,
     write_model_files,
@@ -53,6 +55,16 @@ from bandmate.codec.losses import (
 from bandmate.codec.model import CodecConfig, CodecModel
 from bandmate.config import from_dict, to_dict
 from bandmate.errors import BandmateError
+from bandmate.train.toolkit import (
+    plot_series,
+    read_records,
+    restore_rng,
+    rng_state,
+    schedule_factor,
+    series,
+    set_lr,
+    write_records,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +73,8 @@ OPTIMIZER_FILE = "train/optimizer.safetensors"
 CURVES_FILE = "train/curves.jsonl"
 # Settings a resumed run may change: they schedule the remaining steps, not what was learned.
 RESUMABLE = ("steps", "vq_start_step", "valid_every", "log_every", "save_every", "plot")
+# What curves.png shows (log scale).
+PLOTTED = ("loss/mel", "valid/mel", "loss/phase", "valid/phase", "loss/l1", "vq/commitment")
 
 
 @dataclass(frozen=True)
@@ -95,12 +109,13 @@ class TrainConfig:
 
 
 def lr_at(step: int, config: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to 10% of the peak at the last step."""
-    if step < config.warmup_steps:
-        return config.learning_rate * (step + 1) / config.warmup_steps
-    span = max(config.steps - config.warmup_steps, 1)
-    progress = min((step - config.warmup_steps) / span, 1.0)
-    return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+    """The rate of the step after `step` steps: linear warm-up, then cosine decay to 10%
+    of the peak (the toolkit's `cosine` schedule)."""
+    # The codec counts its decay from 0 where the warm-up ends (the T5 from 1), so its
+    # peak lasts two steps: kept, so that runs resume (and repeat) as they always did.
+    position = step + 1 if step < config.warmup_steps else step
+    factor = schedule_factor("cosine", position, config.steps, config.warmup_steps, 0.1)
+    return config.learning_rate * factor
 
 
 class Trainer:
@@ -164,8 +179,7 @@ class Trainer:
             # eval mode: no BatchNorm statistics, codebook EMAs or dead-code restarts
             self.model.encoder.eval()
             self.model.quantizer.eval()
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr_at(self.step, config)
+        set_lr(self.optimizer, lr_at(self.step, config))
         if self.step == config.vq_start_step:
             self.init_codebooks()
         quantize = self.step >= config.vq_start_step
@@ -227,7 +241,7 @@ def save_training(trainer: Trainer, out: Path, extra: dict[str, Any]) -> None:
         write_model_files(tmp, trainer.model, extra)
         (tmp / "train").mkdir()
         tensors = state_dict_to_tensors("optim", optimizer_state["state"])
-        tensors["rng.torch"] = torch.get_rng_state()
+        tensors.update({f"rng.{name}": state for name, state in rng_state().items()})
         save_file(tensors, str(tmp / OPTIMIZER_FILE))
         state = {
             "step": trainer.step,
@@ -236,10 +250,9 @@ def save_training(trainer: Trainer, out: Path, extra: dict[str, Any]) -> None:
             "data_rng": trainer.rng.bit_generator.state,
         }
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=1) + "\n")
-        lines = "".join(json.dumps(row) + "\n" for row in trainer.curves)
-        (tmp / CURVES_FILE).write_text(lines)
+        write_records(tmp / CURVES_FILE, trainer.curves)
         if trainer.config.plot:
-            plot_curves(trainer.curves, tmp / "curves.png")
+            plot_series(series(trainer.curves), PLOTTED, tmp / "curves.png", "loss", log_y=True)
 
     write_checkpoint_dir(out, fill)
 
@@ -253,7 +266,10 @@ def read_train_state(out: Path) -> tuple[TrainConfig, int] | None:
         state = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise BandmateError(f"{path}: malformed training state ({error.msg})") from None
-    return from_dict(TrainConfig, state["config"], str(path)), int(state["step"])
+    settings = dict(state["config"])
+    if "model" in settings:
+        settings["model"] = saved_settings(settings["model"], path)
+    return from_dict(TrainConfig, settings, str(path)), int(state["step"])
 
 
 def resumed_config(
@@ -287,7 +303,14 @@ def restore_training(trainer: Trainer, out: Path) -> None:
     state = json.loads((out / STATE_FILE).read_text())
     trainer.model.load_state_dict(load_model(out).state_dict())
     tensors = load_file(str(out / OPTIMIZER_FILE))
-    torch.set_rng_state(tensors.pop("rng.torch"))
+    rng = {
+        name.removeprefix("rng."): tensors.pop(name)
+        for name in list(tensors)
+        if name.startswith("rng.")
+    }
+    if "torch" in rng:  # saved before the CPU state was named "cpu" (and CUDA's kept)
+        rng["cpu"] = rng.pop("torch")
+    restore_rng(rng)
     per_param: dict[int, dict[str, torch.Tensor]] = {}
     for name, value in tensors.items():
         _, index, key = name.split(".", 2)
@@ -295,32 +318,7 @@ def restore_training(trainer: Trainer, out: Path) -> None:
     trainer.optimizer.load_state_dict({"state": per_param, "param_groups": state["param_groups"]})
     trainer.rng.bit_generator.state = state["data_rng"]
     trainer.step = int(state["step"])
-    rows = [json.loads(line) for line in (out / CURVES_FILE).read_text().splitlines() if line]
-    trainer.curves = [row for row in rows if row["step"] <= trainer.step]
-
-
-def plot_curves(curves: list[dict[str, float]], path: Path) -> None:
-    """Training and validation losses against step, as a PNG (skipped without matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        log.info("matplotlib not installed: no curves.png")
-        return
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for key in ("loss/mel", "valid/mel", "loss/phase", "valid/phase", "loss/l1", "vq/commitment"):
-        points = [(row["step"], row[key]) for row in curves if key in row]
-        if points:
-            ax.plot(*zip(*points, strict=True), label=key)
-    ax.set_xlabel("step")
-    ax.set_yscale("log")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    trainer.curves = [row for row in read_records(out / CURVES_FILE) if row["step"] <= trainer.step]
 
 
 def _averaged(rows: list[dict[str, float]]) -> dict[str, float]:

@@ -93,7 +93,7 @@ def load_mix(stems: Sequence[Stem], num_samples: int, mono: bool = True) -> np.n
     return mix[0] if mono else mix
 
 
-def window_starts(num_samples: int, clip_samples: int, hop_samples: int) -> range:
+def window_start_samples(num_samples: int, clip_samples: int, hop_samples: int) -> range:
     """Start samples of every full window (a partial tail window is dropped)."""
     return range(0, max(num_samples - clip_samples + 1, 0), max(hop_samples, 1))
 
@@ -109,7 +109,7 @@ def iter_clips(pair: Pair, config: ClipConfig, skips: SkipCounter | None = None)
     target = load_mix(pair.target_stems, length, config.mono)
     clip = round(config.clip_seconds * rate)
     hop_seconds = config.hop_seconds or config.clip_seconds
-    starts = window_starts(length, clip, round(hop_seconds * rate))
+    starts = window_start_samples(length, clip, round(hop_seconds * rate))
     if not starts and skips is not None:
         skips.add(f"song shorter than {config.clip_seconds:g} s")
     for start in starts:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 
-def window_starts(duration_s: float, clip_s: float, overlap_s: float) -> list[float]:
+def window_start_seconds(duration_s: float, clip_s: float, overlap_s: float) -> list[float]:
     """Start times (s) of the windows covering [0, duration_s); one when it fits in a clip."""
     if overlap_s < 0 or overlap_s >= clip_s:
         raise ValueError(f"overlap {overlap_s} s must be in [0, clip length {clip_s} s)")

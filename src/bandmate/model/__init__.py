@@ -1,8 +1,11 @@
-"""The T5 1.1 encoder-decoder (no training code here).
+"""The T5 1.1 encoder-decoder (no training code here; nothing of the project but its
+config and errors).
 
-- `config.py`: `T5Config`, presets tiny/small/base, `preset_config`.
+- `config.py`: `T5Config`, presets tiny/mini/small/base, `preset_config`.
 - `t5.py`: `T5` with `encode(ids, mask) -> EncoderMemory`, `init_cache(memory, M) ->
   DecodeCache`, `decode_step(tokens, cache) -> logits`, and the teacher-forced `forward`.
-- `checkpoint.py`: `save_model`, `load_checkpoint(dir) -> (model, layout, meta)`.
 - `hf.py`: weight mapping onto transformers' T5ForConditionalGeneration.
+
+Checkpoints (weights + token layout + tokenizer) are `bandmate.checkpoint`, a layer above
+this package and bandmate.tokens; the shipped models are `bandmate.checkpoint_files`.
 """

@@ -56,8 +56,6 @@ def to_hf_state_dict(model: T5) -> dict[str, Tensor]:
     """Our weights under transformers' T5ForConditionalGeneration names."""
     if model.config.num_streams != 1:
         raise ValueError("only one-stream (flatten) models map onto transformers' T5")
-    if model.config.cross_bias:
-        raise ValueError("transformers' T5 has no time-aligned cross-attention bias")
     if model.config.aligned_input or model.config.aligned_semantic:
         raise ValueError("transformers' T5 has no time-aligned input projection")
     out: dict[str, Tensor] = {

@@ -12,13 +12,12 @@ matmul; `decode_step` reuses a `DecodeCache` allocated once (self-attention keys
 values written in place and read up to the written length, rounded up to CACHE_BLOCK;
 cross-attention keys and values of all layers computed once).
 
-Beyond T5 (`T5Config.cross_bias`, off in the thesis's configs): cross-attention may add a
-learned bias by the time distance between the step being predicted and each input frame,
-bucketed like the self-attention positions. Callers then pass `query_frames`, the input
-frame of each decoder step (`TokenLayout.input_frames`). With `T5Config.aligned_input`
-the decoder's input embedding of each step also gets a projection of the encoder's
-output at that frame, and with `T5Config.aligned_semantic` each acoustic step gets the
-embedding of the target's own semantic token at its time (`semantic_sources`).
+Beyond T5 (off in the thesis's configs): with `T5Config.aligned_input` the decoder's
+input embedding of each step also gets a projection of the encoder's output at the input
+frame that sounds with it, and with `T5Config.aligned_semantic` each acoustic step gets
+the embedding of the target's own semantic token at its time (`semantic_sources`).
+Callers then pass `query_frames`, the input frame of each decoder step
+(`TokenLayout.input_frames`).
 
 Letters: B batch, L_s encoder length, L decoder length, S decoder streams, H heads,
 D d_model, V vocabulary, M cache length.
@@ -262,10 +261,7 @@ class DecodeCache:
     self_v: Tensor  # [layers, B, H, M, d_kv]
     cross_k: Tensor  # [layers, B, H, L_s, d_kv]
     cross_v: Tensor  # [layers, B, H, L_s, d_kv]
-    # Additive cross-attention mask: padding [B, 1, 1, L_s], or with a time-aligned bias
-    # one row per cache position [B | 1, H, M, L_s] (`rows`), sliced at each step.
-    cross_mask: Tensor | None
-    rows: bool
+    cross_mask: Tensor | None  # additive padding mask of the memory, [B, 1, 1, L_s]
     inputs: Tensor | None  # with `aligned_input`: [B, M, D] added to each step's embedding
     # with `aligned_semantic`: the first stream's tokens fed so far [B, M], and the position
     # whose token each step adds (`semantic_sources`, [M])
@@ -357,7 +353,6 @@ class T5(nn.Module):
             DecoderLayer(config) for _ in range(config.num_decoder_layers)
         )
         self.decoder_norm = RMSNorm(config.d_model, config.norm_eps)
-        self.cross_bias = RelativeBias(config, bidirectional=True) if config.cross_bias else None
         self.input_proj = (
             nn.Linear(config.d_model, config.d_model, bias=False) if config.aligned_input else None
         )
@@ -384,9 +379,8 @@ class T5(nn.Module):
         c = self.config
         nn.init.normal_(self.embed.weight, std=1.0)
         nn.init.normal_(self.lm_head.weight, std=c.d_model**-0.5)
-        for bias in (self.encoder_bias, self.decoder_bias, self.cross_bias):
-            if bias is not None:
-                nn.init.normal_(bias.embedding.weight, std=c.d_model**-0.5)
+        for bias in (self.encoder_bias, self.decoder_bias):
+            nn.init.normal_(bias.embedding.weight, std=c.d_model**-0.5)
         q_std, kv_std = (c.d_model * c.d_kv) ** -0.5, c.d_model**-0.5
         for proj in (self.input_proj, self.semantic_proj):
             if proj is not None:  # starts small: the model is T5 until it learns
@@ -432,24 +426,6 @@ class T5(nn.Module):
         b, length, _ = logits.shape
         return logits.view(b, length, self.config.num_streams, -1).transpose(1, 2)
 
-    def cross_mask(
-        self, memory: EncoderMemory, query_frames: Tensor | None, length: int, dtype: torch.dtype
-    ) -> Tensor | None:
-        """Additive cross-attention mask of `length` decoder steps: the memory's padding
-        mask [B, 1, 1, L_s], plus with `cross_bias` the time-aligned bias, [B | 1, H, L, L_s].
-
-        Args:
-            query_frames: int64 [>= length] input frame of each decoder step (from
-                `TokenLayout.input_frames`; a shorter one is extended by its last frame,
-                which covers padded targets). Required when `config.cross_bias` is set.
-        """
-        if self.cross_bias is None:
-            return memory.mask
-        frames = self.step_frames(memory, query_frames, length)
-        keys = torch.arange(memory.hidden.shape[1], device=frames.device)
-        bias = self.cross_bias(frames, keys).to(dtype)  # [1, H, L, L_s]
-        return aligned(bias if memory.mask is None else bias + memory.mask)
-
     def aligned_input(
         self, memory: EncoderMemory, query_frames: Tensor | None, length: int
     ) -> Tensor | None:
@@ -471,7 +447,8 @@ class T5(nn.Module):
     def step_frames(
         self, memory: EncoderMemory, query_frames: Tensor | None, length: int
     ) -> Tensor:
-        """`query_frames` [>= length] cut or extended (by its last frame) to `length`."""
+        """`query_frames` [>= length] cut or extended (by its last frame, which covers
+        padded targets) to `length`."""
         if query_frames is None:
             raise ValueError("this model is time-aligned with its input: pass query_frames")
         frames = query_frames.to(memory.hidden.device)[:length]
@@ -499,9 +476,8 @@ class T5(nn.Module):
         x = self.dropout(x)
         dtype = compute_dtype(x)
         bias = aligned(self.decoder_bias.square(x.shape[1], x.device).to(dtype))  # causal
-        cross_mask = self.cross_mask(memory, query_frames, x.shape[1], dtype)
         for layer in self.decoder_blocks:
-            x = layer(x, bias, memory.hidden, cross_mask)
+            x = layer(x, bias, memory.hidden, memory.mask)
         return self.dropout(self.decoder_norm(x))
 
     def group_logits(self, hidden: Tensor, group: HeadGroup) -> Tensor:
@@ -522,7 +498,8 @@ class T5(nn.Module):
         """Teacher-forced logits (see `decode`) for encoder ids [B, L_s]; with `groups`,
         one logits tensor per group instead (see `group_logits`). Both happen inside
         forward so that DDP and FSDP see every use of the weights. `query_frames`: the
-        input frame of each decoder step (needed with `cross_bias` or `aligned_input`)."""
+        input frame of each decoder step (needed with `aligned_input` or
+        `aligned_semantic`)."""
         memory = self.encode(encoder_input_tokens, encoder_mask)
         if groups is None:
             return self.decode(decoder_input_tokens, memory, query_frames)
@@ -536,8 +513,7 @@ class T5(nn.Module):
     ) -> DecodeCache:
         """Allocate the self-attention cache for `max_length` steps and compute the
         cross-attention keys/values of every decoder layer in one matmul (and, with
-        `config.cross_bias`, the cross-attention bias of every step from `query_frames`, and
-        with `config.aligned_input` every step's share of the input)."""
+        `config.aligned_input`, every step's share of the input from `query_frames`)."""
         c = self.config
         hidden = memory.hidden
         b, length, _ = hidden.shape
@@ -549,16 +525,14 @@ class T5(nn.Module):
         self_k = hidden.new_zeros(shape, dtype=kv.dtype)
         cross_k, cross_v = kv[:, 0].contiguous(), kv[:, 1].contiguous()
         position = torch.zeros(1, dtype=torch.long, device=hidden.device)
-        cross_mask = self.cross_mask(memory, query_frames, max_length, kv.dtype)
-        rows = self.cross_bias is not None
         inputs = self.aligned_input(memory, query_frames, max_length)
         fed = sources = None
         if self.semantic_proj is not None:
             sources = semantic_sources(self.step_frames(memory, query_frames, max_length))
             fed = torch.zeros(b, max_length, dtype=torch.long, device=hidden.device)
         return DecodeCache(
-            self_k, torch.zeros_like(self_k), cross_k, cross_v, cross_mask, rows, inputs,
-            fed, sources, position,
+            self_k, torch.zeros_like(self_k), cross_k, cross_v, memory.mask, inputs, fed,
+            sources, position,
         )  # fmt: skip
 
     @torch.no_grad()
@@ -597,12 +571,8 @@ class T5(nn.Module):
         filled = min(cache.max_length, -(-(cache.length + n) // CACHE_BLOCK) * CACHE_BLOCK)
         bias = self.decoder_bias(query_pos, torch.arange(filled, device=device))
         bias = bias.to(cache.self_k.dtype)  # [1, H, n, filled]; masks unwritten positions
-        cross_mask = cache.cross_mask
-        if cache.rows:
-            assert cross_mask is not None
-            cross_mask = cross_mask.index_select(2, query_pos)  # [B | 1, H, n, L_s]
         for index, layer in enumerate(self.decoder_blocks):
-            x = layer.step(x, bias, cross_mask, cache, index, query_pos)
+            x = layer.step(x, bias, cache.cross_mask, cache, index, query_pos)
         cache.position.add_(n)
         cache.length += n
         return self.decoder_norm(x)

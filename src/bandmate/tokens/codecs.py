@@ -118,8 +118,8 @@ def load_encodec(source: str, bandwidth_kbps: float, spec: str) -> EncodecCodec:
     return EncodecCodec(model, bandwidth_kbps, spec)
 
 
-def load_codec(spec: str) -> AcousticCodec:
-    """The codec a spec names (see the module docstring)."""
+def codec_from_spec(spec: str) -> AcousticCodec:
+    """The codec a spec string names (see the module docstring)."""
     parsed = parse_codec_spec(spec)
     if parsed.kind == "bandmate":
         return _load_bandmate_codec(parsed.source, spec)
@@ -128,7 +128,8 @@ def load_codec(spec: str) -> AcousticCodec:
 
 
 def _load_bandmate_codec(source: str, spec: str) -> AcousticCodec:
-    """Delegate to `bandmate.codec.load_codec` (imported lazily: it is optional here)."""
+    """Delegate to `bandmate.codec.codec_from_checkpoint` (imported lazily: it is optional
+    here)."""
     try:
         module = importlib.import_module("bandmate.codec")
     except ModuleNotFoundError as error:
@@ -138,7 +139,7 @@ def _load_bandmate_codec(source: str, spec: str) -> AcousticCodec:
             f"codec {spec}: the project's codec (bandmate.codec) is not in this install; "
             "use an encodec:... spec"
         ) from None
-    codec: AcousticCodec = module.load_codec(source)
+    codec: AcousticCodec = module.codec_from_checkpoint(source)
     return codec
 
 

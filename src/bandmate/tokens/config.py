@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bandmate.config import Count, FieldError, check_fields
 from bandmate.data.clips import ClipConfig
+from bandmate.data.datasets import READERS
 
 FIT_ON = ("input", "input+target")
 CHROMA_KINDS = ("stft", "salience")  # spectral features' chroma (tokens/features.py)
@@ -53,12 +55,12 @@ class TokenizeConfig:
     codec: str = "bandmate:default"  # acoustic codec spec, e.g. encodec:DIR@3kbps
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
     splits: tuple[str, ...] = ("train", "valid", "test")  # splits written
-    workers: int = 1  # parallel worker processes (each loads its own codec)
-    batch_clips: int = 8  # clips per encoder batch
+    workers: Count = 1  # parallel worker processes (each loads its own codec)
+    batch_clips: Count = 8  # clips per encoder batch
     seed: int = 0  # k-means initialisation
 
     def __post_init__(self) -> None:
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if self.batch_clips < 1:
-            raise ValueError(f"batch_clips must be >= 1, got {self.batch_clips}")
+        check_fields(self)
+        if self.dataset not in READERS:  # the readers' table is the list of choices
+            choices = ", ".join(READERS)
+            raise FieldError("dataset", f"must be one of {choices}, got {self.dataset!r}")

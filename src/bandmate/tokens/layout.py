@@ -161,8 +161,8 @@ class TokenLayout:
         The encoder's position j is input semantic frame j (EOS at F_sem). A semantic
         target step i is frame i; an acoustic step of frame t (stream 0 in the delay
         layout) is the input frame at the same time, t * F_sem // F_ac; the final EOS
-        step maps to the encoder's EOS. A time-aligned cross-attention bias
-        (`T5Config.cross_bias`) measures each query's distance to every input frame from this.
+        step maps to the encoder's EOS. The time-aligned model inputs
+        (`T5Config.aligned_input`, `aligned_semantic`) pick each step's frame from this.
         """
         f_sem, f_ac, k = self.semantic_frames, self.acoustic_frames, self.num_codebooks
         acoustic = np.arange(f_ac, dtype=np.int64) * f_sem // f_ac

@@ -25,8 +25,8 @@ from safetensors.torch import load_file, save_file
 
 from bandmate.errors import DataError
 from bandmate.io import atomic_path, atomic_write_text, read_format_json
+from bandmate.kmeans import KMeansState, StreamingKMeans
 from bandmate.tokens.features import SAMPLE_RATE_HZ, FrameFeatures, build_features
-from bandmate.tokens.kmeans import KMeansState, StreamingKMeans
 
 FORMAT = "bandmate-semantic/1"
 STATE_JSON = "semantic.json"

@@ -1,6 +1,6 @@
 """Training checkpoints: model checkpoint + what a resume needs, written atomically.
 
-    RUN/checkpoints/step-0001000/   model files (see bandmate.model.checkpoint), plus
+    RUN/checkpoints/step-0001000/   model files (see bandmate.checkpoint), plus
         config.yaml                 the resolved training config
         optimizer.pt                optimizer state (tensors only: loads with weights_only)
         trainer.json                step, validation loss
@@ -27,13 +27,15 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from bandmate.checkpoint import load_checkpoint, read_weights, save_model, tokenizer_files
+from bandmate.checkpoint_files import WEIGHTS
 from bandmate.config import save_config
 from bandmate.errors import ConfigError, DataError
 from bandmate.io import atomic_write_text, replace_dir
-from bandmate.model.checkpoint import WEIGHTS, load_checkpoint, save_model, tokenizer_files
 from bandmate.model.t5 import T5
 from bandmate.tokens.layout import TokenLayout
 from bandmate.train.config import TrainConfig
+from bandmate.train.toolkit import restore_rng, rng_state
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +48,6 @@ def checkpoint_root(run_dir: str | Path) -> Path:
 
 def staging_dir(run_dir: str | Path, step: int) -> Path:
     return checkpoint_root(run_dir) / f".tmp-step-{step:07d}"
-
-
-def rng_state() -> dict[str, torch.Tensor]:
-    state = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state()
-    return state
 
 
 def write_rng(directory: Path, rank: int) -> None:
@@ -138,16 +133,13 @@ def load_training_state(
     """
     try:
         trainer = json.loads((directory / "trainer.json").read_text())
-        weights = load_file(str(directory / WEIGHTS))
+        weights = read_weights(directory / WEIGHTS)
         optim_state = torch.load(directory / "optimizer.pt", weights_only=True, map_location="cpu")
     except FileNotFoundError as error:
         raise DataError(error.filename or directory, "incomplete checkpoint") from None
     rng_file = directory / f"rng-rank{rank}.safetensors"
     if rng_file.exists():
-        rng = load_file(str(rng_file))
-        torch.set_rng_state(rng["cpu"])
-        if "cuda" in rng and torch.cuda.is_available():
-            torch.cuda.set_rng_state(rng["cuda"])
+        restore_rng(load_file(str(rng_file)))
     else:
         log.warning("%s: no RNG state for rank %d; dropout will differ", directory, rank)
     return weights, optim_state, dict(trainer)

@@ -2,11 +2,32 @@
 
 `batch_size` is the global batch: it is split across processes and accumulation
 micro-batches, so the same config gives the same optimisation on 1 or N processes.
+Choices (`Literal`) and ranges (`Count`, `Share`, ...) are checked as a config is built,
+so a bad value fails when the config loads, naming its key (`bandmate.config`). The
+model section is the model's own config (`T5Config`), written as a preset and the fields
+that differ from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from bandmate.config import (
+    Count,
+    FieldError,
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    Range,
+    Share,
+    check_fields,
+    from_dict,
+)
+from bandmate.model.config import T5Config
+
+# A share that must leave something: dropout 1 would drop every activation.
+Dropout = Annotated[float, Range(0, 1, high_open=True)]
 
 
 @dataclass(frozen=True)
@@ -14,65 +35,72 @@ class DataConfig:
     tokens: str = ""  # token directory written by `bandmate tokenize`
     train_split: str = "train"
     valid_split: str = "valid"
-    layout: str = "flatten"  # flatten (thesis) | delay (MusicGen)
-    input_length: int = 0  # encoder length, padded with PAD; 0 = natural (F_sem + 1)
-    target_length: int = 0  # decoder steps, padded with PAD (zero weight); 0 = natural
+    layout: Literal["flatten", "delay"] = "flatten"  # flatten (thesis) | delay (MusicGen)
+    input_length: NonNegativeInt = 0  # encoder length, padded with PAD; 0 = natural (F_sem + 1)
+    target_length: NonNegativeInt = 0  # decoder steps, padded with PAD (zero weight); 0 = natural
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
-@dataclass(frozen=True)
-class ModelSection:
-    preset: str = "tiny"  # tiny | mini (the shipped models) | small | base (T5 1.1)
-    dropout: float = 0.1
-    cross_bias: bool = False  # time-aligned cross-attention bias (model/config.py); not in T5
-    aligned_input: bool = False  # the input at each step's frame added to its embedding; not in T5
-    aligned_semantic: bool = False  # the target's semantic token at each acoustic step's time, too
-    # relative position buckets and the distance past which they share the last one;
-    # 0 = the preset's (T5: 32 and 128)
-    num_buckets: int = 0
-    max_distance: int = 0
+def tiny_model() -> T5Config:
+    """The model of a config that names none: the tiny preset."""
+    return from_dict(T5Config, {"preset": "tiny"}, "model")
 
 
 @dataclass(frozen=True)
 class OptimConfig:
-    name: str = "adamw"  # adamw | adafactor (torch's, as in T5X: relative step, update clipping)
-    lr: float = 3e-4  # peak rate; Adafactor caps its own 1/sqrt(step) rate by it
-    schedule: str = "constant"  # constant | cosine | rsqrt, each after a linear warm-up
-    warmup_steps: int = 0
-    min_lr_ratio: float = 0.1  # cosine: final rate as a share of the peak
-    weight_decay: float = 0.0
-    betas: tuple[float, ...] = (0.9, 0.98)  # AdamW only
-    clip_norm: float = 1.0  # global gradient-norm clipping; 0 = off
-    z_loss: float = 1e-4  # T5X's auxiliary loss on log Z, keeps logits from drifting
+    # adafactor: torch's, as in T5X (relative step, update clipping)
+    name: Literal["adamw", "adafactor"] = "adamw"
+    lr: Positive = 3e-4  # peak rate; Adafactor caps its own 1/sqrt(step) rate by it
+    # each after a linear warm-up
+    schedule: Literal["constant", "cosine", "rsqrt"] = "constant"
+    warmup_steps: NonNegativeInt = 0
+    min_lr_ratio: Share = 0.1  # cosine: final rate as a share of the peak
+    weight_decay: NonNegative = 0.0
+    betas: tuple[Dropout, ...] = (0.9, 0.98)  # AdamW only: two, each in [0, 1)
+    clip_norm: NonNegative = 1.0  # global gradient-norm clipping; 0 = off
+    z_loss: NonNegative = 1e-4  # T5X's auxiliary loss on log Z, keeps logits from drifting
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.name == "adamw" and len(self.betas) != 2:
+            raise FieldError("betas", f"expected two numbers, got {list(self.betas)}")
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
     # Token-level only; audio-level augmentation (gain, stem remix, pitch/tempo) belongs
     # to tokenization.
-    input_token_noise: float = 0.0  # share of input semantic ids replaced by random ones
+    input_token_noise: Share = 0.0  # share of input semantic ids replaced by random ones
     # share of clips whose whole input becomes the null input (`TokenLayout.null_input`):
     # the same model then also predicts without an input, for classifier-free guidance
-    input_dropout: float = 0.0
+    input_dropout: Dropout = 0.0
     # share of the decoder's teacher-forcing inputs (its own past) replaced by random ids
     # valid at that position; the labels stay clean. A corrupted past cannot be trusted,
     # so the model must lean on the input to predict the next token.
-    target_token_noise: float = 0.0
+    target_token_noise: Share = 0.0
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     out: str = "runs/train"  # run directory: config, metrics, plots, checkpoints
-    seed: int = 0
-    steps: int = 1000
-    batch_size: int = 32  # global batch (all processes, all accumulation micro-batches)
-    grad_accum: int = 1
-    precision: str = "auto"  # auto (bf16 autocast on GPU, fp32 on CPU) | bf16 | fp32
-    distributed: str = "ddp"  # ddp | fsdp (shards weights and optimizer state); >1 process only
-    log_every: int = 10
-    eval_every: int = 500
-    eval_batches: int = 0  # validation batches per evaluation; 0 = the whole split
-    checkpoint_every: int = 1000
-    keep_last: int = 2  # newest checkpoints kept, besides the best by validation loss
+    seed: NonNegativeInt = 0  # numpy's generators take no negative seed
+    steps: Count = 1000
+    batch_size: Count = 32  # global batch (all processes, all accumulation micro-batches)
+    grad_accum: Count = 1
+    # auto: bf16 autocast on GPU, fp32 on CPU
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    # fsdp shards weights and optimizer state; >1 process only
+    distributed: Literal["ddp", "fsdp"] = "ddp"
+    log_every: Count = 10
+    eval_every: Count = 500
+    eval_batches: NonNegativeInt = 0  # validation batches per evaluation; 0 = the whole split
+    checkpoint_every: Count = 1000
+    keep_last: Count = 2  # newest checkpoints kept, besides the best by validation loss
     resume: bool = True  # continue from the run directory's last checkpoint if present
     # Fine-tuning: start from this checkpoint's weights (a checkpoint or run directory, or
     # bandmate:PRESET) instead of random ones; the optimizer and schedule start afresh.
@@ -82,8 +110,13 @@ class TrainConfig:
     progress: bool = True  # tqdm progress bar on the main process
     # full: softmax over the whole vocabulary (the thesis) | valid: over the ids valid at
     # each position only, what constrained sampling draws from (faster; train/losses.py)
-    softmax: str = "full"
+    softmax: Literal["full", "valid"] = "full"
     data: DataConfig = field(default_factory=DataConfig)
-    model: ModelSection = field(default_factory=ModelSection)
+    # A preset plus the fields that differ from it, e.g. {preset: mini, dropout: 0.0,
+    # aligned_input: true} (model/config.py); vocab_size and num_streams are the tokens'.
+    model: T5Config = field(default_factory=tiny_model)
     optim: OptimConfig = field(default_factory=OptimConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def __post_init__(self) -> None:
+        check_fields(self)

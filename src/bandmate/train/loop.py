@@ -7,6 +7,7 @@ of which checkpoints hold, so a resumed run repeats the uninterrupted one exactl
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shutil
 import time
@@ -21,7 +22,7 @@ from tqdm import tqdm
 
 from bandmate.config import save_config
 from bandmate.errors import ConfigError
-from bandmate.model.config import preset_config
+from bandmate.io import check_out_dir
 from bandmate.model.t5 import T5, HeadGroup
 from bandmate.train import checkpoints
 from bandmate.train.config import TrainConfig
@@ -53,7 +54,8 @@ from bandmate.train.losses import (
     valid_loss_terms,
 )
 from bandmate.train.metrics import METRICS_FILE, MetricsLog, plot_curves
-from bandmate.train.optim import build_optimizer, lr_factor, set_lr
+from bandmate.train.optim import build_optimizer, lr_factor
+from bandmate.train.toolkit import set_lr
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ log = logging.getLogger(__name__)
 class Run:
     """What one process holds while training."""
 
-    config: TrainConfig
+    config: TrainConfig  # its model has the tokens' vocabulary and streams
     env: Env
     data: TokenData
     model: T5  # the model itself (evaluation, checkpoints); sharded in place under FSDP
@@ -77,14 +79,12 @@ class Run:
     window_start: float = field(default_factory=time.perf_counter)
     window_paused_s: float = 0.0  # time in evaluation/checkpoints, left out of tokens/s
     groups: list[HeadGroup] | None = None  # softmax over valid ids only: per-range positions
-    # input frame per decoder step (for cross_bias and aligned_input)
+    # input frame per decoder step (for aligned_input and aligned_semantic)
     query_frames: torch.Tensor | None = None
 
 
 def autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager[None]:
     """bf16 autocast on GPU (precision auto or bf16), or on CPU when asked for bf16."""
-    if config.precision not in ("auto", "bf16", "fp32"):
-        raise ConfigError(f"precision: unknown {config.precision!r}; use auto, bf16 or fp32")
     on = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
     if not on:
         return contextlib.nullcontext()
@@ -103,18 +103,13 @@ def build_run(config: TrainConfig, env: Env) -> Run:
             f"batch_size {config.batch_size} must be a multiple of processes x grad_accum "
             f"({micro_batches})"
         )
-    if config.softmax not in ("full", "valid"):
-        raise ConfigError(f"softmax: unknown {config.softmax!r}; use full or valid")
     data = open_token_data(config.data)
     layout = data.layout
-    positions = {"num_buckets": config.model.num_buckets, "max_distance": config.model.max_distance}
-    model_config = preset_config(
-        config.model.preset, layout.vocab_size,
-        dropout=config.model.dropout, num_streams=layout.num_streams,
-        cross_bias=config.model.cross_bias, aligned_input=config.model.aligned_input,
-        aligned_semantic=config.model.aligned_semantic,
-        **{name: value for name, value in positions.items() if value},
-    )  # fmt: skip
+    # The tokens decide the vocabulary and the decoder's streams.
+    model_config = dataclasses.replace(
+        config.model, vocab_size=layout.vocab_size, num_streams=layout.num_streams
+    )
+    config = dataclasses.replace(config, model=model_config)
     torch.manual_seed(config.seed)  # the same initial weights in every process
     model = T5(model_config).to(env.device)
     last = checkpoints.last_checkpoint(config.out)
@@ -160,16 +155,22 @@ def micro_step(run: Run, batch: Batch, sync: bool) -> dict[str, torch.Tensor]:
         run.model.set_requires_gradient_sync(sync)  # type: ignore[operator]
     with context:
         with autocast(run.config, run.env.device):
-            output = run.engine(
-                batch["encoder_input_tokens"],
-                batch["decoder_input_tokens"],
-                attention_mask(batch),
-                run.groups,
-                run.query_frames,
-            )
+            output = forward(run, run.engine, batch)
         loss, ce_sum, right = scored(run, output, batch, run.config.optim.z_loss)
         (loss / run.config.grad_accum).backward()
     return token_sums(right, batch, ce_sum)
+
+
+def forward(run: Run, module: torch.nn.Module, batch: Batch) -> torch.Tensor | list[torch.Tensor]:
+    """Teacher-forced logits of a batch through `module` (the model, or its DDP wrapper
+    in training), per valid-id group with `softmax: valid` (see `T5.forward`)."""
+    return module(
+        batch["encoder_input_tokens"],
+        batch["decoder_input_tokens"],
+        attention_mask(batch),
+        run.groups,
+        run.query_frames,
+    )
 
 
 def scored(
@@ -245,13 +246,7 @@ def evaluate(run: Run) -> dict[str, float]:
     for batch, counted in valid_batches(run):
         batch = to_device(batch, run.env.device)
         with autocast(run.config, run.env.device):
-            output = run.model(
-                batch["encoder_input_tokens"],
-                batch["decoder_input_tokens"],
-                attention_mask(batch),
-                run.groups,
-                run.query_frames,
-            )
+            output = forward(run, run.model, batch)
         _, ce_sum, right = scored(run, output, batch, 0.0)
         if counted:
             add_into(sums, token_sums(right, batch, ce_sum))
@@ -325,12 +320,13 @@ def train(config: TrainConfig, stop_after: int | None = None) -> dict[str, float
         config: the resolved training config.
         stop_after: stop once this global step is done, as if interrupted (tests).
     """
+    check_out_dir(config.out, "out")  # before any work: a file named like it fails late
     env = setup(config.distributed)
     try:
         run = build_run(config, env)
         metrics = MetricsLog(run.out, run.step) if env.main else None
         if env.main:
-            save_config(config, run.out / "config.yaml")
+            save_config(run.config, run.out / "config.yaml")
         bar = tqdm(
             total=config.steps, initial=run.step, desc="train", unit="step",
             disable=not (env.main and config.progress), dynamic_ncols=True,

@@ -1,14 +1,16 @@
 """Metrics: one JSON line per record in RUN/metrics.jsonl (slash names), TensorBoard too
 when it is installed, and PNG curves of loss and accuracy against step (thesis Figs 5.1-5.12).
+Records and plots are the training toolkit's (train/toolkit.py), shared with the codec.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from bandmate.train.toolkit import plot_series, read_records, series, write_records
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +25,9 @@ class MetricsLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
             # a resumed run rewrites what came after its checkpoint
-            kept = [r for r in read_metrics(self.path) if r["step"] <= resume_step]
-            self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+            write_records(
+                self.path, [r for r in read_metrics(self.path) if r["step"] <= resume_step]
+            )
         self.writer: Any = None
         try:
             from torch.utils.tensorboard import SummaryWriter
@@ -48,18 +51,7 @@ class MetricsLog:
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     """All records of a metrics.jsonl file."""
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-
-
-def curves(records: list[dict[str, Any]]) -> dict[str, tuple[list[int], list[float]]]:
-    """Metric name -> (steps, values), in file order."""
-    out: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
-    for record in records:
-        for name, value in record.items():
-            if name != "step" and isinstance(value, int | float):
-                out[name][0].append(int(record["step"]))
-                out[name][1].append(float(value))
-    return dict(out)
+    return read_records(path)
 
 
 PLOTS = {
@@ -77,33 +69,9 @@ def plot_curves(metrics_path: str | Path, out_dir: str | Path) -> list[Path]:
     """Write loss.png, accuracy.png and accuracy_parts.png of a metrics.jsonl file.
 
     Returns:
-        the PNG paths written (a plot with no data is skipped).
+        the PNG paths written (a plot with no data is skipped, and all of them without
+        matplotlib).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from bandmate.io import atomic_path
-
-    series = curves(read_metrics(metrics_path))
-    written: list[Path] = []
-    for filename, (ylabel, names) in PLOTS.items():
-        present = [n for n in names if n in series]
-        if not present:
-            continue
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for name in present:
-            steps, values = series[name]
-            ax.plot(steps, values, label=name, marker="o" if len(steps) < 20 else None)
-        ax.set_xlabel("step")
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        target = Path(out_dir) / filename
-        with atomic_path(target) as tmp:
-            fig.savefig(tmp, dpi=100, format="png")
-        plt.close(fig)
-        written.append(target)
-    return written
+    curves = series(read_metrics(metrics_path))
+    targets = [(Path(out_dir) / name, ylabel, names) for name, (ylabel, names) in PLOTS.items()]
+    return [path for path, ylabel, names in targets if plot_series(curves, names, path, ylabel)]

@@ -4,19 +4,18 @@ Adafactor is torch's implementation, which is T5X's default recipe: factored sec
 moments, decay exponent 0.8, update clipping at 1, steps scaled by the parameter RMS and
 a relative rate min(lr, 1/sqrt(step)). With lr = 0.01 and a constant schedule that is
 T5X's `rsqrt_decay` with 10,000 warm-up steps, the run the thesis used.
+
+The config's choices (optimizer, schedule, two betas for AdamW) are checked when it is
+built (`OptimConfig`); the schedule itself is the toolkit's, shared with the codec.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from bandmate.errors import ConfigError
 from bandmate.train.config import OptimConfig
-
-SCHEDULES = ("constant", "cosine", "rsqrt")
+from bandmate.train.toolkit import schedule_factor
 
 
 def build_optimizer(model: nn.Module, config: OptimConfig) -> torch.optim.Optimizer:
@@ -24,10 +23,6 @@ def build_optimizer(model: nn.Module, config: OptimConfig) -> torch.optim.Optimi
     params = [p for p in model.parameters() if p.requires_grad]
     if config.name == "adafactor":
         return torch.optim.Adafactor(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.name != "adamw":
-        raise ConfigError(f"optim.name: unknown optimizer {config.name!r}; use adamw or adafactor")
-    if len(config.betas) != 2:
-        raise ConfigError(f"optim.betas: expected two numbers, got {list(config.betas)}")
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]  # norm scales
     groups = [
@@ -40,21 +35,6 @@ def build_optimizer(model: nn.Module, config: OptimConfig) -> torch.optim.Optimi
 
 def lr_factor(config: OptimConfig, step: int, total_steps: int) -> float:
     """Multiplier of the peak rate at 1-based `step`: linear warm-up, then the schedule."""
-    if config.schedule not in SCHEDULES:
-        raise ConfigError(f"optim.schedule: unknown {config.schedule!r}; use {SCHEDULES}")
-    warmup = config.warmup_steps
-    if warmup and step < warmup:
-        return step / warmup
-    if config.schedule == "cosine":
-        span = max(1, total_steps - warmup)
-        progress = min(1.0, (step - warmup) / span)
-        floor = config.min_lr_ratio
-        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-    if config.schedule == "rsqrt":
-        return math.sqrt(max(warmup, 1) / max(step, 1))
-    return 1.0
-
-
-def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    for group in optimizer.param_groups:
-        group["lr"] = lr
+    return schedule_factor(
+        config.schedule, step, total_steps, config.warmup_steps, config.min_lr_ratio
+    )
