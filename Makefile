@@ -5,10 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= runs/demo
+# The reserved (test-only) timbres of `bandmate synth --timbres reserved`; the list of
+# files is src/bandmate/data/reserved.py (DEBIAN_PACKAGES).
+TIMBRE_PACKAGES := fluid-soundfont-gm musescore-general-soundfont avldrums.lv2
+SOUNDS := /usr/share/sounds
 
-.PHONY: demo test lint typecheck unit setup clean
+.PHONY: demo test lint typecheck unit setup timbres clean
 
-setup: $(STAMP)
+setup: $(STAMP) timbres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +25,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps tinysoundfont==0.3.7
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Installs the reserved-timbre SoundFonts from Debian where set-up may (root, apt-get) and
+# they are missing; otherwise says in one line how. Never fails: nothing else needs them.
+timbres:
+	@if [ -f $(SOUNDS)/sf2/FluidR3_GM.sf2 ] && [ -f $(SOUNDS)/sf2/Black_Pearl_4_LV2.sf2 ] \
+		&& ls $(SOUNDS)/sf[23]/MuseScore_General*.sf[23] >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing the reserved-timbre test SoundFonts: $(TIMBRE_PACKAGES)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			$(TIMBRE_PACKAGES); } >/dev/null 2>&1 \
+		|| echo "reserved-timbre test set unavailable: apt-get install $(TIMBRE_PACKAGES) failed"; \
+	else \
+		echo "reserved-timbre test set unavailable; to render it: sudo apt-get install $(TIMBRE_PACKAGES)"; \
+	fi
+
+demo: $(STAMP) timbres
 	$(BIN)/bandmate demo --out $(DEMO_OUT) $(if $(TRAIN),--train)
 
 lint: $(STAMP)

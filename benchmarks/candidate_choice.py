@@ -27,11 +27,11 @@ from tqdm import tqdm
 
 from bandmate.data.clips import SkipCounter
 from bandmate.evaluate.clips import TestClip
-from bandmate.evaluate.fit import chroma_similarity, normalized_fit, rhythm_similarity
 from bandmate.evaluate.run import EvaluateConfig, reference_audio, select_test_clips
 from bandmate.generate.accompanist import Accompanist, GenerateConfig
-from bandmate.generate.run import pick_candidate
+from bandmate.generate.choice import pick_candidate
 from bandmate.generate.sampling import SamplingConfig
+from bandmate.metrics.similarity import chroma_similarity, normalized_fit, rhythm_similarity
 
 # Ways to keep one candidate: the score `bandmate generate` uses (rhythm similarity counts
 # twice), the score it used until 2026-12-07 (chroma and rhythm once each), and rhythm

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from bandmate.evaluate.fit import chroma_similarity, rhythm_similarity
-from bandmate.evaluate.outcome import classify_audio
-from bandmate.generate.run import pick_candidate
+from bandmate.generate.choice import pick_candidate
+from bandmate.metrics.outcome import classify_audio
+from bandmate.metrics.similarity import chroma_similarity, rhythm_similarity
 
 RATE = 24000
 SECONDS = 4.0

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file, save_file
 
+from bandmate import checkpoint_files as shipped
 from bandmate.cli import main
 from bandmate.demo import load_demo_config, train_settings, weights_digest
 from bandmate.errors import ConfigError
-from bandmate.model import shipped
 
 
 def test_one_train_override_keeps_the_other_demo_settings():
@@ -65,6 +65,10 @@ def test_shipped_demo_evaluates_each_shipped_model_and_the_chorales(
     manifest["pair"] = {"input": "bass", "target": "all-but:vocals"}
     (model / "tokens.json").write_text(json.dumps(manifest))
     monkeypatch.setattr(shipped, "assets_root", lambda: root)
+    # No reserved-timbre fonts here: that set is skipped with one line (synth's tests
+    # render it; tests/synth/test_timbres.py).
+    (tmp_path / "no-fonts").mkdir()
+    monkeypatch.setenv("BANDMATE_SOUNDFONTS", str(tmp_path / "no-fonts"))
     out = tmp_path / "demo"
     args = ["demo", "--out", str(out), "--set", "mode=shipped"]
     settings = (
@@ -85,8 +89,10 @@ def test_shipped_demo_evaluates_each_shipped_model_and_the_chorales(
         "tuba,bassoon"
     )
     printed = capsys.readouterr().out
-    assert "| bass-to-instrumental (chorales) |" in printed
-    assert "| bass-to-instrumental: original |" in printed
+    assert "| bass-to-instrumental (chorales) | single |" in printed
+    assert "| bass-to-instrumental | original |" in printed
+    assert "| bass-to-instrumental | rule |" in printed  # the floor, beside the model
+    assert "skipped: no reserved-timbre SoundFont installed" in printed
     # Again with the same weights: every report stands. With new weights (an upgraded
     # package): evaluated again, never a stale figure.
     assert main(args) == 0
@@ -117,9 +123,9 @@ def test_table_names_only_the_reports_of_its_rows(tmp_path: Path, capsys):
     report = tmp_path / "report"  # the trained model's, beside the shipped mode's reports
     (report / "bass-to-drums").mkdir(parents=True)
     (report / "bass-to-drums" / "index.html").write_text("<html></html>")
-    print_table({"generated": {"token_accuracy": 0.5, "n_clips": 2}}, [report])
+    print_table({"generated": {"outcome/music": 0.5, "n_clips": 2}}, [report])
     printed = capsys.readouterr().out
-    assert "| generated | 0.500 |" in printed
+    assert "| generated | single | 0.500 |" in printed
     assert [line for line in printed.splitlines() if line.startswith("report:")] == [
         f"report: {report / 'index.html'}"
     ]

@@ -72,10 +72,10 @@ class DemoConfig:
     # defaults: `--set train.steps=100` changes the steps and keeps the rest.
     train: dict[str, Any] = field(default_factory=dict)
     eval_clips: int = 12
-    # Accompaniments sampled per clip; the one `bandmate generate --candidates` would keep
-    # is evaluated (scored against the input alone), drawing as many more while none is
-    # judged music, up to max_candidates. None: generate's defaults (each checkpoint's own
-    # number, else 8; up to 4 x that). Both 1 = single tries, as the thesis judged.
+    # Accompaniments sampled per clip, as `bandmate generate` samples them: the report
+    # gives the first (a single try, the headline) and the one generate keeps (`kept`).
+    # None: generate's defaults (each checkpoint's own number, else 8; drawing as many
+    # more while none is judged music, up to 4 x that). Both 1: single tries only.
     candidates: int | None = None
     max_candidates: int | None = None
 
@@ -94,6 +94,7 @@ def synth_stage(
     songs: int,
     seed: int,
     sources: tuple[tuple[str, float], ...] | None = None,
+    timbres: str = "default",
 ) -> None:
     from bandmate.synth.dataset import DEFAULT_SOURCES, SynthSettings, synthesize
 
@@ -101,13 +102,28 @@ def synth_stage(
         print(f"   reusing {root}")
         return
     settings = SynthSettings(
-        songs, seed, sources or DEFAULT_SOURCES, clip_seconds=config.song_seconds
+        songs, seed, sources or DEFAULT_SOURCES, clip_seconds=config.song_seconds, timbres=timbres
     )
-    report = synthesize(root, settings, jobs=2)
+    # The reserved fonts take up to 2 GB per process (MuseScore_General): one worker.
+    report = synthesize(root, settings, jobs=1 if timbres == "reserved" else 2)
     print(
         f"   {report.songs} songs, {report.audio_seconds / 60:.1f} min of audio, "
         f"{report.speed:.0f}x real time"
     )
+
+
+def reserved_stage(config: DemoConfig, root: Path) -> bool:
+    """Render the held-out songs again (same seed, same notes) with the reserved timbres
+    (FluidR3, MuseScore General, avldrums kits; `bandmate.data.reserved`), which no
+    training may use: the two sets differ in timbre only. False, with one line saying how
+    to install them, where none is installed."""
+    from bandmate.data.reserved import find_reserved_soundfonts, unavailable_message
+
+    if not (root / "Metadata").is_dir() and not find_reserved_soundfonts()[0]:
+        print(f"   skipped: {unavailable_message()}")
+        return False
+    synth_stage(config, root, config.eval_songs, config.seed + 1, HELD_OUT_SOURCES, "reserved")
+    return True
 
 
 def tokenize_stage(config: DemoConfig, root: Path, tokens: Path) -> None:
@@ -161,7 +177,8 @@ def evaluate_stage(
         input=input_labels,
     )
     stamp = report / WEIGHTS_STAMP
-    digest = f"{weights_digest(run)} {json.dumps(to_dict(settings), sort_keys=True)}"
+    settings_json = json.dumps(to_dict(settings), sort_keys=True)
+    digest = f"{weights_digest(run)} {judges_digest()} {settings_json}"
     if reuse and (report / "metrics.json").is_file():
         if stamp.is_file() and stamp.read_text().strip() == digest:
             print(f"   reusing {report}")
@@ -187,11 +204,25 @@ def generate_settings(config: DemoConfig) -> GenerateConfig:
         raise ConfigError(f"demo: {error}") from None
 
 
+def judges_digest() -> str:
+    """sha256 of the code that measures (bandmate.metrics, evaluate's run and rule
+    baseline): a report made by other judges is made again, not reused."""
+    import bandmate.evaluate
+    import bandmate.metrics
+
+    files = sorted(Path(bandmate.metrics.__file__).parent.glob("*.py"))
+    evaluate = Path(bandmate.evaluate.__file__).parent
+    digest = hashlib.sha256()
+    for file in [*files, evaluate / "run.py", evaluate / "rule.py"]:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
 def weights_digest(run: Path | str) -> str:
     """sha256 of the weights `run` resolves to (a checkpoint, run directory or
     `bandmate:PRESET`) and of its model.json, whose meta holds the sampling defaults
     (guidance, candidates): whether a report was made with them."""
-    from bandmate.model.checkpoint import MODEL_JSON, WEIGHTS, resolve_checkpoint
+    from bandmate.checkpoint_files import MODEL_JSON, WEIGHTS, resolve_checkpoint
 
     checkpoint = resolve_checkpoint(run)
     digest = hashlib.sha256((checkpoint / WEIGHTS).read_bytes())
@@ -208,7 +239,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
 
 def run_shipped(config: DemoConfig) -> dict[str, Any]:
     """Evaluate every shipped model on songs and chorales none of them was trained on."""
-    from bandmate.model.shipped import shipped_presets
+    from bandmate.checkpoint_files import shipped_presets
 
     presets = shipped_presets()
     if not presets:
@@ -216,11 +247,16 @@ def run_shipped(config: DemoConfig) -> dict[str, Any]:
     out = Path(config.out)
     # Not the train mode's data-held-out: that one has chorales a shipped model may know.
     held_out, chorales = out / "data-songs", out / "data-chorales"
+    reserved = out / "data-reserved"
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "demo.yaml")
     _stage(
         "synth: render songs no shipped model was trained on",
         lambda: synth_stage(config, held_out, config.eval_songs, config.seed + 1, HELD_OUT_SOURCES),
+    )
+    with_reserved = _stage(
+        "synth: render the same songs with timbres training never used",
+        partial(reserved_stage, config, reserved),
     )
     _stage(
         "synth: render held-out Bach chorales (bass voice on tuba or bassoon)",
@@ -237,6 +273,13 @@ def run_shipped(config: DemoConfig) -> dict[str, Any]:
             partial(evaluate_stage, config, held_out, spec, report, reuse=True),
         )
         reports.append(report)
+        if with_reserved:
+            report = out / "report" / f"{preset}-reserved"
+            rows[f"{preset} (reserved timbres)"] = _stage(
+                f"evaluate {spec} on the reserved-timbre songs",
+                partial(evaluate_stage, config, reserved, spec, report, reuse=True),
+            )
+            reports.append(report)
         if preset in OOD_PRESETS:
             report = out / "report" / f"{preset}-chorales"
             rows[f"{preset} (chorales)"] = _stage(
@@ -276,17 +319,41 @@ def run_training_demo(config: DemoConfig) -> dict[str, Any]:
     return dict(metrics)
 
 
+# The demo's columns: what a listener would ask first (is it music, the right instrument,
+# on the input's beat, in its key and chords, like a real part), then the fits.
+TABLE_KEYS = (
+    "outcome/music",
+    "panel/role_plausible",
+    "panel/beat_f",
+    "panel/key",
+    "panel/chords",
+    "panel/realism/two_sample_accuracy",
+    "fit/chroma_capped",
+    "fit/rhythm_capped",
+    "mirror/rhythm",
+)
+TABLE_SYSTEMS = ("single", "kept", "original", "shuffled", "codec", "rule")
+
+
+def table_rows(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One report's rows: the single try (the headline), generate's choice, baselines."""
+    rows = {"single": metrics}
+    kept = {k.removeprefix("kept/"): v for k, v in metrics.items() if k.startswith("kept/")}
+    if kept:
+        rows["kept"] = kept
+    rows.update(metrics.get("baselines", {}))
+    return {name: rows[name] for name in TABLE_SYSTEMS if name in rows}
+
+
 def print_table(rows: dict[str, Any], reports: list[Path]) -> None:
-    """A markdown table: each row's generated metrics, then its two baselines; then the
-    path of each row's HTML report (only these: both modes may share one --out)."""
-    keys = ("token_accuracy", "input_gain", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
-    print("\n| system | " + " | ".join(keys) + " |\n|---" + "|---" * len(keys) + "|")
+    """A markdown table: each report's single tries, generate's choice and baselines;
+    then the path of each row's HTML report (only these: both modes may share one --out)."""
+    header = ("report", "system", *TABLE_KEYS)
+    print("\n| " + " | ".join(header) + " |\n" + "|---" * len(header) + "|")
     for label, metrics in rows.items():
-        lines = {label: metrics}
-        for name, values in metrics.get("baselines", {}).items():
-            lines[f"{label}: {name}" if len(rows) > 1 else name] = values
-        for name, values in lines.items():
-            print(f"| {name} | " + " | ".join(_cell(values.get(k)) for k in keys) + " |")
+        for system, values in table_rows(metrics).items():
+            cells = " | ".join(_cell(values.get(k)) for k in TABLE_KEYS)
+            print(f"| {label} | {system} | {cells} |")
     for report in reports:
         print(f"report: {report / 'index.html'}")
 

@@ -7,7 +7,7 @@ import yaml
 
 from bandmate.cli import main
 from bandmate.data.splits import split_of
-from tests.evaluate import signals
+from tests.metrics import signals
 
 RATE = 16000
 
@@ -61,11 +61,30 @@ def test_evaluate_writes_metrics_and_report(
                 str(out),
                 "--clips",
                 "4",
+                "--candidates",
+                "2",
+                "--max-candidates",
+                "2",
             ]
         )
         == 0
     )
     metrics = json.loads((out / "metrics.json").read_text(), parse_constant=_reject)
+    # The single try leads (the thesis's keys are its figures); generate's choice beside.
+    for prefix in ("single/", "kept/"):
+        for key in ("outcome/music", "fit/rhythm", "fit/rhythm_capped", "mirror/rhythm"):
+            assert prefix + key in metrics
+        for key in ("role_plausible", "beat_f", "realism/frechet", "realism/two_sample_accuracy"):
+            assert metrics[f"{prefix}panel/{key}"] >= 0.0
+    assert metrics["outcome/music"] == metrics["single/outcome/music"]
+    assert metrics["panel/beat_f"] == metrics["single/panel/beat_f"]
+    assert set(metrics["baselines"]) == {"original", "shuffled", "codec", "rule"}
+    for system in metrics["baselines"].values():
+        assert 0.0 <= system["panel/role_plausible"] <= 1.0
+        assert 0.0 <= system["panel/beat_f"] <= 1.0
+    # A drum input (the tiny checkpoint's): no key to agree with; a bass target's chords.
+    assert "panel/key" not in metrics and 0.0 <= metrics["panel/chords"] <= 1.0
+    assert "panel/realism/frechet" in metrics["baselines"]["codec"]
     for key in (
         "token_accuracy",
         "token_accuracy/semantic",
@@ -79,7 +98,7 @@ def test_evaluate_writes_metrics_and_report(
     ):
         assert key in metrics
     assert metrics["n_clips"] == 4
-    assert metrics["candidates_drawn"] == 1.0  # single tries by default
+    assert metrics["candidates_drawn"] == 2.0
     assert metrics["settings"]["clips"] == 4 and metrics["settings"]["split"] == "test"
     assert 0.0 <= metrics["token_accuracy"] <= 1.0
     assert metrics["input_gain"] == pytest.approx(
@@ -105,7 +124,11 @@ def test_evaluate_writes_metrics_and_report(
         for rel in example["files"].values():
             assert (out / rel).is_file()
     page = (out / "index.html").read_text()
-    assert page.count("<audio") == 4 * 5 and "fit/chroma" in page
+    # Players: the single try, the kept one, original, codec, rule, input and two mixes.
+    assert page.count("<audio") == 4 * 8 and "panel/beat_f" in page
+    # Worst single tries by role plausibility first.
+    roles = [e.get("panel/role_plausible") for e in examples]
+    assert roles == sorted(roles)
     clips_csv = (out / "clips.csv").read_text()
     assert clips_csv.count("\n") == 5 and "candidates_drawn" in clips_csv.splitlines()[0]
     assert "report:" in capsys.readouterr().out

@@ -10,7 +10,7 @@ import pytest
 
 from bandmate.evaluate.run import clip_audio
 from bandmate.generate.accompanist import GenerateConfig, Timings
-from bandmate.generate.run import draw_candidates, pick_candidate
+from bandmate.generate.choice import draw_candidates, pick_candidate
 
 RATE = 24_000
 
@@ -80,7 +80,7 @@ class Batches:
 def test_more_candidates_are_drawn_only_while_none_is_music(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level("INFO", logger="bandmate.generate.run")
+    caplog.set_level("INFO", logger="bandmate.generate.choice")
     source = _notes()
     # The first batch holds music: no second batch, although the limit allows three.
     acc = Batches(np.stack([_noise(), source]), np.stack([source, source]))
@@ -113,11 +113,16 @@ def test_max_candidates_below_candidates_is_refused() -> None:
         GenerateConfig(candidates=8, max_candidates=4)
 
 
-def test_evaluate_scores_the_picked_candidate_not_the_first() -> None:
-    source = _notes()
-    acc = Batches(np.stack([_noise(), source, _noise()]))
+def test_evaluate_scores_the_first_candidate_as_the_single_try_and_the_pick_as_kept() -> None:
+    source, first = _notes(), _noise()
+    acc = Batches(np.stack([first, source, _noise()]))
     clip = SimpleNamespace(input=source, sample_rate_hz=RATE, at_rate=lambda rate: (source, source))
     test = SimpleNamespace(clip=clip, shuffled=_noise())
     audio, drawn = clip_audio(acc, test, GenerateConfig(candidates=3))  # type: ignore[arg-type]
-    np.testing.assert_array_equal(audio["generated"], source)
+    np.testing.assert_array_equal(audio["kept"], source)
+    np.testing.assert_array_equal(audio["single"], first)  # chosen by nothing
     assert drawn == 3
+    # One candidate drawn: the single try only, no `kept` to report beside it.
+    acc = Batches(np.stack([first]))
+    audio, drawn = clip_audio(acc, test, GenerateConfig(candidates=1))  # type: ignore[arg-type]
+    assert "kept" not in audio and drawn == 1

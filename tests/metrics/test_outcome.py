@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bandmate.evaluate.outcome import classify_audio
-from tests.evaluate import signals
-from tests.evaluate.signals import RATE
+from bandmate.metrics.outcome import classify_audio
+from tests.metrics import signals
+from tests.metrics.signals import RATE
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -59,9 +59,9 @@ def test_decodes_of_random_tokens_are_noise(seed):
     """DESIGN.md §4: what an untrained model emits through the shipped codec is noise."""
     import torch
 
-    from bandmate.codec import load_codec
+    from bandmate.codec import codec_from_checkpoint
 
-    codec = load_codec("default")
+    codec = codec_from_checkpoint("default")
     generator = torch.Generator().manual_seed(seed)
     codes = torch.randint(
         0, codec.codebook_size, (1, codec.num_codebooks, 75 * 6), generator=generator

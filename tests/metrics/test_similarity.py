@@ -4,7 +4,8 @@ import librosa
 import numpy as np
 import pytest
 
-from bandmate.evaluate.fit import (
+from bandmate.metrics.outcome import classify_audio
+from bandmate.metrics.similarity import (
     chroma_match,
     chroma_similarity,
     clip_chromas,
@@ -12,9 +13,8 @@ from bandmate.evaluate.fit import (
     normalized_fit,
     rhythm_similarity,
 )
-from bandmate.evaluate.outcome import classify_audio
-from tests.evaluate import signals
-from tests.evaluate.signals import RATE
+from tests.metrics import signals
+from tests.metrics.signals import RATE
 
 
 def test_chroma_prefers_same_key_over_a_tritone_away():

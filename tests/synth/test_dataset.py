@@ -112,10 +112,12 @@ def test_different_seed_different_songs(tiny_dataset: SynthReport, tmp_path: Pat
 def test_failed_run_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = dataset.render_song
 
-    def flaky(settings: dataset.SynthSettings, index: int, root: Path) -> dict:
+    def flaky(
+        settings: dataset.SynthSettings, index: int, root: Path, palette: dataset.Palette | None
+    ) -> dict:
         if index == 1:
             raise RuntimeError("boom")
-        return real(settings, index, root)
+        return real(settings, index, root, palette)
 
     monkeypatch.setattr(dataset, "render_song", flaky)
     with pytest.raises(RuntimeError, match="boom"):

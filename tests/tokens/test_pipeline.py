@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bandmate.checkpoint import tokenizer_files
 from bandmate.cli import main
 from bandmate.config import save_config
 from bandmate.data.clips import ClipConfig
 from bandmate.errors import BandmateError
-from bandmate.model.checkpoint import tokenizer_files
 from bandmate.tokens import pipeline
 from bandmate.tokens.config import SemanticConfig, TokenizeConfig
 from bandmate.tokens.layout import layout_from_manifest
@@ -56,6 +56,7 @@ def test_shards_have_the_shapes_training_reads(tmp_path: Path, dataset: Path, en
     config = make_config(dataset, encodec_dir)
     manifest = pipeline.tokenize_dataset(config, tmp_path / "tok")
     assert manifest == read_manifest(tmp_path / "tok")
+    assert manifest["timbres"] == []  # not a `bandmate synth` dataset: no SoundFont
     assert manifest["codec"]["spec"] == config.codec
     assert manifest["codec"]["num_codebooks"] == 4
     assert manifest["semantic"]["spec"] == "spectral/kmeans16"
@@ -178,7 +179,7 @@ def test_cli_tokenize_prints_a_summary(
         json.loads((tmp_path / "tok" / "manifest.json").read_text())["semantic"]["vocab_size"] == 8
     )
     assert main(["tokenize", "--out", str(tmp_path / "x"), "--set", "nope=1"]) == 2
-    assert "unknown key(s) nope" in capsys.readouterr().err
+    assert "--set nope=1: unknown key" in capsys.readouterr().err
 
 
 def test_finished_run_cleans_up_and_a_rerun_changes_nothing(
@@ -236,6 +237,8 @@ def test_synth_dataset_tokens_feed_training(tmp_path: Path, encodec_dir: Path):
     )
     manifest = pipeline.tokenize_dataset(config, tmp_path / "tok")
     assert manifest["splits"]["train"]["clips"] > 0
+    # the timbres the dataset was rendered with, for `train` to check: the default only
+    assert [font["file"] for font in manifest["timbres"]] == ["TimGM6mb.sf2"]
     data = open_token_data(DataConfig(tokens=str(tmp_path / "tok")))
     batch = make_batch(data, data.train, np.arange(len(data.train)))
     assert batch["decoder_target_tokens"].shape == (len(data.train), data.target_length)

@@ -7,6 +7,7 @@ import json
 
 from bandmate.errors import BandmateError
 from bandmate.generate.cli import add_sampling_arguments, generate_config
+from bandmate.generate.defaults import DEFAULT_BATCHES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="input stems by label or role instead of the checkpoint's, e.g. tuba,bassoon "
         "(out-of-distribution tests); the target stays the checkpoint's",
     )
-    add_sampling_arguments(parser)
+    # generate's defaults: the report gives the first candidate of each clip (a single
+    # try, the headline) and the one generate keeps, side by side; `--candidates 1
+    # --max-candidates 1` draws single tries only.
+    add_sampling_arguments(parser, None, DEFAULT_BATCHES)
+    parser.add_argument(
+        "--no-panel",
+        action="store_true",
+        help="skip the judge panel and the rule baseline (faster; no panel/ figures)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--compare",
@@ -42,6 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out:  # before any work: a file of that name would fail only at the end
+        from bandmate.io import check_out_dir
+
+        check_out_dir(args.out)
     if args.compare:
         from bandmate.evaluate.compare import write_comparison
 
@@ -54,9 +67,22 @@ def run(args: argparse.Namespace) -> int:
     from bandmate.evaluate.run import EvaluateConfig, evaluate
 
     generate = generate_config(args)
-    config = EvaluateConfig(args.clips, args.dataset, args.split, generate, input=args.input)
+    config = EvaluateConfig(
+        args.clips, args.dataset, args.split, generate, input=args.input, panel=not args.no_panel
+    )
     metrics = evaluate(args.checkpoint, args.data, args.out, config, args.device)
-    keys = ("token_accuracy", "input_gain", "outcome/music", "fit/chroma", "fit/rhythm", "n_clips")
+    keys = (
+        "token_accuracy",
+        "input_gain",
+        "single/outcome/music",
+        "single/fit/chroma",
+        "single/fit/rhythm",
+        "single/panel/role_plausible",
+        "single/panel/beat_f",
+        "kept/outcome/music",
+        "candidates_drawn",
+        "n_clips",
+    )
     from bandmate.evaluate.report import without_nan
 
     print(json.dumps(without_nan({k: metrics.get(k) for k in keys})))

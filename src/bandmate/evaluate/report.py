@@ -19,7 +19,16 @@ import numpy as np
 
 from bandmate.io import atomic_path, atomic_write_text
 
-PLAYERS = ("generated", "original", "input", "input+generated", "input+original")
+PLAYERS = (
+    "generated",
+    "kept",
+    "original",
+    "codec",
+    "rule",
+    "input",
+    "input+generated",
+    "input+original",
+)
 SUMMARY_KEYS = (
     "token_accuracy",
     "token_accuracy/semantic",
@@ -27,11 +36,27 @@ SUMMARY_KEYS = (
     "token_loss",
     "input_gain",
     "outcome/music",
-    "outcome/silence",
     "outcome/noise",
     "fit/chroma",
     "fit/rhythm",
+    "fit/rhythm_capped",
+    "mirror/rhythm",
+    "panel/role_plausible",
+    "panel/beat_f",
+    "panel/key",
+    "panel/chords",
+    "panel/realism/frechet",
+    "panel/realism/two_sample_accuracy",
     "n_clips",
+)
+# The figures on each example's card: its fits and the single try's panel.
+EXAMPLE_KEYS = (
+    "fit/chroma",
+    "fit/rhythm",
+    "panel/role_plausible",
+    "panel/beat_f",
+    "panel/key",
+    "panel/chords",
 )
 
 
@@ -126,7 +151,7 @@ def _example_card(example: Mapping[str, Any]) -> str:
         for name in PLAYERS
         if name in files
     )
-    figures = " · ".join(f"{k} {_fmt(example.get(k))}" for k in ("fit/chroma", "fit/rhythm"))
+    figures = " · ".join(f"{k} {_fmt(example.get(k))}" for k in EXAMPLE_KEYS if k in example)
     image = (
         f'<img alt="spectrograms" src="{html.escape(example["spectrogram"])}">'
         if example.get("spectrogram")

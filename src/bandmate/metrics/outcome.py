@@ -10,7 +10,7 @@ needs one of two kinds of structure, measured with librosa:
 - rhythmic: many onsets that recur periodically (a strong peak in the autocorrelation
   of the onset envelope at a musical lag, 0.2-2 s).
 
-Thresholds were calibrated on known cases (tests/evaluate/test_outcome.py): rendered
+Thresholds were calibrated on known cases (tests/metrics/test_outcome.py): rendered
 accompaniments and synthetic note sequences/drum patterns are music, white/pink noise,
 noise textures, drones (held chords with a few clicks, also when the chord changes once)
 and decodes of random tokens are noise, near-zero signals are silence.
@@ -34,7 +34,7 @@ import librosa
 import numpy as np
 
 from bandmate.data.audio import resample, rms_db
-from bandmate.evaluate.fit import ANALYSIS_RATE_HZ, HOP, cqt_chroma
+from bandmate.metrics.similarity import ANALYSIS_RATE_HZ, HOP, cqt_chroma
 
 Outcome = Literal["music", "silence", "noise"]
 

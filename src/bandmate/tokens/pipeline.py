@@ -21,7 +21,7 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,12 @@ import torch
 import yaml
 from tqdm import tqdm
 
+from bandmate.checkpoint_files import TOKENIZER_DIR, resolve_checkpoint
 from bandmate.config import save_config, to_dict
 from bandmate.data.clips import SkipCounter, iter_clips
 from bandmate.data.datasets import scan_dataset
 from bandmate.data.pairs import Pair, build_pair, resolve_spec
+from bandmate.data.reserved import dataset_soundfonts, refuse_reserved
 from bandmate.errors import BandmateError, ConfigError, DataError
 from bandmate.io import atomic_path
 from bandmate.tokens.chunks import (
@@ -45,7 +47,7 @@ from bandmate.tokens.chunks import (
     tokenize_pair,
     write_chunk,
 )
-from bandmate.tokens.codecs import load_codec
+from bandmate.tokens.codecs import codec_from_spec
 from bandmate.tokens.config import TokenizeConfig
 from bandmate.tokens.features import build_features
 from bandmate.tokens.interfaces import AcousticCodec
@@ -78,6 +80,9 @@ class Plan:
 
     pairs: list[Pair]
     skipped_songs: dict[str, str]  # song id -> reason
+    # the SoundFonts a `bandmate synth` dataset was rendered with ({file, sha256}); [] for
+    # other data. The token manifest keeps them as `timbres`, which `train` checks.
+    soundfonts: list[dict[str, str]] = field(default_factory=list)
 
 
 def tokenize_dataset(
@@ -92,9 +97,11 @@ def tokenize_dataset(
     if not config.clips.mono:
         raise ConfigError("clips.mono: tokenize needs mono clips")
     plan = plan_pairs(config)  # user errors first, before anything is written
+    # The test-only timbres must never reach training (bandmate.data.reserved).
+    refuse_reserved(plan.soundfonts, config.root, "tokenize")
     if config.semantic.reuse:
         reused_state(config)
-    codec = load_codec(config.codec)
+    codec = codec_from_spec(config.codec)
     check_output(out, config)
     remove_stale_temporaries(out)
     if (out / "manifest.json").exists():
@@ -157,7 +164,8 @@ def plan_pairs(config: TokenizeConfig) -> Plan:
             reasons[song.song_id] = pair
     if not pairs:
         raise BandmateError(f"{config.root}: no song has a usable input/target pair")
-    return Plan(sorted(pairs, key=lambda p: p.song.song_id), reasons)
+    soundfonts = dataset_soundfonts(config.root)
+    return Plan(sorted(pairs, key=lambda p: p.song.song_id), reasons, soundfonts)
 
 
 def frame_counts(config: TokenizeConfig, codec: AcousticCodec) -> FrameCounts:
@@ -241,8 +249,6 @@ def reused_state(config: TokenizeConfig) -> Path:
     checkpoint, run directory or `bandmate:PRESET` and its tokenizer/). Raises a one-line
     error, before anything is written, when it was fitted with other feature settings or
     another cluster count than the config's: its ids would mean other frames."""
-    from bandmate.model.checkpoint import TOKENIZER_DIR, resolve_checkpoint
-
     spec = config.semantic.reuse
     source = Path(spec) if (Path(spec) / STATE_JSON).exists() else None
     source = source or resolve_checkpoint(spec) / TOKENIZER_DIR
@@ -265,7 +271,7 @@ def _init_worker(config: TokenizeConfig, out: Path) -> None:
 
     torch.set_num_threads(1)  # one core per worker; workers <= cores
     hf_logging.disable_progress_bar()  # in this worker only: bars would garble the main one
-    codec = load_codec(config.codec)
+    codec = codec_from_spec(config.codec)
     _WORKER.update(
         config=config,
         out=out,
@@ -339,7 +345,7 @@ def assemble(
     for name in (STATE_JSON, STATE_TENSORS):
         checksums[name] = file_sha256(out / name)
     manifest = build_manifest(config, plan, codec, semantic, frames)
-    manifest.update(splits=splits, checksums=checksums)
+    manifest.update(splits=splits, checksums=checksums, timbres=plan.soundfonts)
     manifest["skipped"] = {
         "songs": dict(sorted(plan.skipped_songs.items())),
         "clips": dict(sorted(clip_skips.items())),

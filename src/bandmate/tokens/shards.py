@@ -15,7 +15,9 @@ manifest.json keys written by `bandmate tokenize`: `codec` {spec, sample_rate_hz
 frame_rate_hz, num_codebooks, codebook_size}, `semantic` {spec, state, centroids,
 vocab_size, sample_rate_hz, frame_rate_hz}, `frames` {semantic, acoustic}, `dataset`,
 `root`, `preset`, `pair` {input, target}, `clip_seconds`, `splits` {name: {songs, clips,
-hours}}, `skipped` {songs: {id: reason}, clips: {reason: count}}, `checksums`.
+hours}}, `skipped` {songs: {id: reason}, clips: {reason: count}}, `checksums`, `timbres`
+[{file, sha256}: the SoundFonts a `bandmate synth` dataset was rendered with; [] for other
+data; absent in directories made before it was recorded, which were all TimGM6mb].
 
 Ids here are raw (cluster index, codebook entry); `layout.py` turns them into model ids.
 """

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bandmate.data.reserved import refuse_reserved
 from bandmate.errors import ConfigError, DataError
 from bandmate.tokens.layout import PAD_ID, TokenLayout, layout_from_manifest
 from bandmate.tokens.shards import SplitTokens, load_split, read_manifest
@@ -48,6 +49,10 @@ def open_token_data(config: DataConfig) -> TokenData:
         raise ConfigError("data.tokens: set the token directory (e.g. --set data.tokens=DIR)")
     root = Path(config.tokens)
     manifest = read_manifest(root)
+    # Tokens of the test-only timbres must never be trained on (bandmate.data.reserved);
+    # directories made before `timbres` was recorded hold TimGM6mb renders only.
+    source = f"{root} (tokens of {manifest.get('root') or 'a dataset'})"
+    refuse_reserved(manifest.get("timbres") or [], source, "train")
     train = load_split(root, config.train_split)
     if len(train) == 0:
         raise DataError(root / config.train_split, "the train split holds no clips")
