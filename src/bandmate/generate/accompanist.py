@@ -16,12 +16,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from bandmate.config import Count, NonNegative, check_fields
 from bandmate.data.audio import resample
 from bandmate.errors import BandmateError
 from bandmate.generate.decode import forced_prefix, generate_targets
-from bandmate.generate.defaults import DEFAULT_CANDIDATES
+from bandmate.generate.defaults import DEFAULT_BATCHES, DEFAULT_CANDIDATES
 from bandmate.generate.sampling import SamplingConfig
-from bandmate.generate.windows import cut, stitch, window_starts
+from bandmate.generate.windows import cut, stitch, window_start_seconds
 from bandmate.model.t5 import T5
 from bandmate.runtime import cpu_threads, pick_device
 from bandmate.tokens.interfaces import AcousticCodec, SemanticTokenizer
@@ -37,20 +38,18 @@ class GenerateConfig:
     # Accompaniments sampled per input at a time; the best is kept. None: the checkpoint's
     # own number (model.json meta `candidates`, `bandmate export --candidates`), else
     # DEFAULT_CANDIDATES; `Accompanist.settings` fills it in.
-    candidates: int | None = 1
+    candidates: Count | None = 1
     seed: int = 0
-    overlap_seconds: float = 2.0  # windows of long inputs overlap by this much
+    # windows of long inputs overlap by this much (at most half a window is used)
+    overlap_seconds: NonNegative = 2.0
     # While no candidate so far is judged music, `candidates` more are drawn, up to this
     # many in all (None: `candidate_batches` times `candidates`); see
-    # generate/run.draw_candidates.
-    max_candidates: int | None = None
-    candidate_batches: int = 1
+    # generate/choice.draw_candidates.
+    max_candidates: Count | None = None
+    candidate_batches: Count = 1
 
     def __post_init__(self) -> None:
-        if self.candidates is not None and self.candidates < 1:
-            raise ValueError("candidates must be at least 1")
-        if self.candidate_batches < 1:
-            raise ValueError("candidate_batches must be at least 1")
+        check_fields(self)  # a FieldError (a ValueError) naming the field
         if self.max_candidates is not None and self.max_candidates < (self.candidates or 1):
             raise ValueError(
                 f"max_candidates ({self.max_candidates}) must be at least "
@@ -118,10 +117,44 @@ class Accompanist:
         self.candidates = candidates  # and its own number of candidates at a time
 
     @classmethod
+    def from_pretrained(cls, name_or_path: str | Path, device: str = "auto") -> Accompanist:
+        """A shipped model (`bandmate:bass-to-drums`, `bandmate:drums-to-bass`,
+        `bandmate:bass-to-instrumental`), or a checkpoint or training-run directory."""
+        return cls.from_checkpoint(name_or_path, device)
+
+    def generate(
+        self, audio: np.ndarray, sample_rate_hz: int, config: GenerateConfig | None = None
+    ) -> tuple[np.ndarray, int]:
+        """The accompaniment of one recording, as `bandmate generate` writes it to
+        accompaniment.wav for the same settings and seed (candidates drawn and chosen as
+        generate's defaults do, unless `config` says otherwise).
+
+        Args:
+            audio: the input part, float, any rate and length: [S], [C, S], or [S, C] as
+                soundfile reads it (the longer axis is taken as time).
+            sample_rate_hz: its rate.
+            config: sampling settings; default: generate's (this checkpoint's own guidance
+                and candidates, seed 0).
+        Returns:
+            (accompaniment [S] float32 peak-normalised, at `sample_rate_hz`, the input's
+            length; `sample_rate_hz`).
+        """
+        from bandmate.data.audio import peak_normalize, to_mono
+        from bandmate.generate.choice import accompany_input  # it builds on this module
+
+        config = config or GenerateConfig(candidates=None, candidate_batches=DEFAULT_BATCHES)
+        wav = np.asarray(audio, dtype=np.float32)
+        if wav.ndim == 2 and wav.shape[0] > wav.shape[1]:
+            wav = wav.T  # soundfile's [S, C]
+        mono = to_mono(wav)
+        accompaniment, _ = accompany_input(self, mono, sample_rate_hz, config)
+        return peak_normalize(accompaniment), sample_rate_hz
+
+    @classmethod
     def from_checkpoint(cls, directory: str | Path, device: str = "auto") -> Accompanist:
         """Load a checkpoint directory with the tokenizers it was trained with."""
-        from bandmate.model.checkpoint import load_checkpoint
-        from bandmate.tokens.codecs import load_codec
+        from bandmate.checkpoint import load_checkpoint
+        from bandmate.tokens.codecs import codec_from_spec
         from bandmate.tokens.semantic import load_semantic
 
         torch_device = pick_device(device)
@@ -133,7 +166,7 @@ class Accompanist:
         # The manifest names the state file (or, in older token sets, its folder).
         state = Path(meta["tokenizer_dir"]) / manifest.get("semantic", {}).get("state", "")
         semantic = load_semantic(state if state.is_dir() else state.parent)
-        codec = load_codec(codec_spec)
+        codec = codec_from_spec(codec_spec)
         guidance = float(meta.get("guidance", 0.0))
         candidates = int(meta.get("candidates", DEFAULT_CANDIDATES))
         return cls(
@@ -240,7 +273,7 @@ class Accompanist:
         sem_rate, codec_rate = self.semantic.sample_rate_hz, self.codec.sample_rate_hz
         source = resample(wav, sample_rate_hz, sem_rate)
         overlap = self.overlap_seconds(config)
-        starts = window_starts(duration, self.clip_seconds, overlap)
+        starts = window_start_seconds(duration, self.clip_seconds, overlap)
         out = np.zeros((config.batch, round(duration * codec_rate)), dtype=np.float32)
         overlap_sem = round(overlap * self.semantic.frame_rate_hz)
         overlap_ac = round(overlap * self.codec.frame_rate_hz)
