@@ -1,0 +1,2 @@
+#!/usr/bin/env bash
+root=$(cd "$(dirname "$0")/.." && pwd); py=$root/.venv/bin/python; [ -x "$py" ] || py=python3; for c in "$py" python3; do "$c" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())' 2>/dev/null && py=$c && break; done; PYTHONPATH="$root/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 exec "$py" "$root/benchmarks/gpu.py" --device cuda --out "${1:?usage: benchmarks/gpu.sh OUT.json [gpu.py options]: the GPU run with a python whose torch sees CUDA (.venv first), its JSON to stdout and OUT.json}" "${@:2}"
