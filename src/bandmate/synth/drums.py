@@ -16,53 +16,43 @@ KICK, SIDE_STICK, SNARE, CLAP, CLOSED_HAT, PEDAL_HAT, OPEN_HAT = 36, 37, 38, 39,
 CRASH, RIDE, COWBELL = 49, 51, 56
 TOMS = (50, 48, 45, 41)  # high to low
 
-# Grooves for 16-step bars of 4/4: x accent, o normal, g ghost, . rest.
-GROOVES_4_4: dict[str, dict[int, str]] = {
-    "rock": {KICK: "x.....o.x.o.....", SNARE: "....x.......x...", CLOSED_HAT: "x.o.x.o.x.o.x.o."},
-    "pop": {KICK: "x.....o...x.....", SNARE: "....x.......x...", CLOSED_HAT: "x.o.x.o.x.o.x.o."},
-    "punk": {KICK: "x...o...x...o...", SNARE: "..x...x...x...x.", CLOSED_HAT: "x.x.x.x.x.x.x.x."},
-    "halftime": {
-        KICK: "x.........o.....",
-        SNARE: "........x.......",
-        CLOSED_HAT: "x.o.x.o.x.o.x.o.",
-    },
-    "four_floor": {
-        KICK: "x...x...x...x...",
-        CLAP: "....x.......x...",
-        OPEN_HAT: "..o...o...o...o.",
-    },
-    "funk": {
-        KICK: "x..o..o...x..o..",
-        SNARE: "....x..g.g..x..g",
-        CLOSED_HAT: "xoooxoooxoooxooo",
-    },
-    "hiphop": {KICK: "x......o..x.....", SNARE: "....x.......x...", CLOSED_HAT: "x.o.x.o.x.o.x.o."},
-    "swing": {KICK: "x.......o.......", PEDAL_HAT: "....o.......o...", RIDE: "x...o.oox...o.oo"},
-    "ballad": {
-        KICK: "x.......o.o.....",
-        SIDE_STICK: "....o.......o...",
-        CLOSED_HAT: "o.o.o.o.o.o.o.o.",
-    },
-    "one_drop": {
-        KICK: "........x.......",
-        SIDE_STICK: "........x.......",
-        CLOSED_HAT: "o.o.o.o.o.o.o.o.",
-    },
-    "shuffle": {
-        KICK: "x.....o.x.......",
-        SNARE: "....x.......x...",
-        CLOSED_HAT: "x.o.x.o.x.o.x.o.",
-    },
-    "metal": {KICK: "xoxoxoxoxoxoxoxo", SNARE: "....x.......x...", RIDE: "x...x...x...x..."},
-    "bossa": {
-        KICK: "x..ox..ox..ox..o",
-        SIDE_STICK: "x..o..o...o..o..",
-        CLOSED_HAT: "oooooooooooooooo",
-    },
-}
-GROOVES_3_4: dict[str, dict[int, str]] = {
-    "waltz": {KICK: "x...........", SNARE: "....o...o...", CLOSED_HAT: "x.o.x.o.x.o."},
-}
+# Grooves, one per line: drum=pattern, 16 steps a bar of 4/4 (12 of 3/4); x accent,
+# o normal, g ghost, . rest.
+DRUM_NAMES = {
+    "kick": KICK, "side": SIDE_STICK, "snare": SNARE, "clap": CLAP, "hat": CLOSED_HAT,
+    "pedal": PEDAL_HAT, "open": OPEN_HAT, "ride": RIDE, "crash": CRASH, "cowbell": COWBELL,
+}  # fmt: skip
+
+
+def _grooves(table: str) -> dict[str, dict[int, str]]:
+    """`name drum=pattern ...` lines -> {name: {GM drum key: pattern}}."""
+    grooves = {}
+    for line in table.strip().splitlines():
+        name, *parts = line.split()
+        grooves[name] = {
+            DRUM_NAMES[d]: pattern for d, _, pattern in (p.partition("=") for p in parts)
+        }
+    return grooves
+
+
+GROOVES_4_4 = _grooves("""
+rock       kick=x.....o.x.o..... snare=....x.......x... hat=x.o.x.o.x.o.x.o.
+pop        kick=x.....o...x..... snare=....x.......x... hat=x.o.x.o.x.o.x.o.
+punk       kick=x...o...x...o... snare=..x...x...x...x. hat=x.x.x.x.x.x.x.x.
+halftime   kick=x.........o..... snare=........x....... hat=x.o.x.o.x.o.x.o.
+four_floor kick=x...x...x...x... clap=....x.......x... open=..o...o...o...o.
+funk       kick=x..o..o...x..o.. snare=....x..g.g..x..g hat=xoooxoooxoooxooo
+hiphop     kick=x......o..x..... snare=....x.......x... hat=x.o.x.o.x.o.x.o.
+swing      kick=x.......o....... pedal=....o.......o... ride=x...o.oox...o.oo
+ballad     kick=x.......o.o..... side=....o.......o... hat=o.o.o.o.o.o.o.o.
+one_drop   kick=........x....... side=........x....... hat=o.o.o.o.o.o.o.o.
+shuffle    kick=x.....o.x....... snare=....x.......x... hat=x.o.x.o.x.o.x.o.
+metal      kick=xoxoxoxoxoxoxoxo snare=....x.......x... ride=x...x...x...x...
+bossa      kick=x..ox..ox..ox..o side=x..o..o...o..o.. hat=oooooooooooooooo
+""")
+GROOVES_3_4 = _grooves("""
+waltz      kick=x........... snare=....o...o... hat=x.o.x.o.x.o.
+""")
 VELOCITY = {"x": 112, "o": 88, "g": 42}
 
 
