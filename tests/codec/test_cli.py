@@ -90,3 +90,19 @@ def test_export_writes_a_half_size_codec_that_codes_alike(
 
     assert main(["codec", "export", str(out), str(out)]) == 2
     assert (out / "train/state.json").is_file()
+
+
+def test_codec_training_refuses_a_reserved_timbre_and_writes_nothing(
+    audio_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """Audio rendered with a reserved test timbre never trains the codec either."""
+    stems = [{"is_drum": True, "soundfont": {"file": "Black_Pearl_4_LV2.sf2", "sha256": ""}}]
+    manifest = {"generator": "bandmate synth", "songs": [{"song_id": "s", "stems": stems}]}
+    (audio_dir / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "codec"
+    code = main(["codec", "train", "--data", str(audio_dir), "--out", str(out), "--steps", "2",
+                 "--no-progress", *TINY])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "Black_Pearl_4_LV2.sf2, a reserved timbre" in err[0] and "codec train" in err[0]
+    assert not out.exists()

@@ -54,6 +54,7 @@ from bandmate.codec.losses import (
 )
 from bandmate.codec.model import CodecConfig, CodecModel
 from bandmate.config import from_dict, to_dict
+from bandmate.data.reserved import dataset_soundfonts, refuse_reserved
 from bandmate.errors import BandmateError
 from bandmate.train.toolkit import (
     plot_series,
@@ -367,6 +368,8 @@ def train_codec(
         the trained model (also saved in `out`).
     """
     out = Path(out)
+    # Reserved timbres are for testing only, for the codec as for the models.
+    refuse_reserved(dataset_soundfonts(data), str(data), "codec train")
     saved = read_train_state(out)
     if saved is None and out.exists() and any(out.iterdir()):
         raise BandmateError(f"{out}: exists and holds no codec training state; pick a new --out")
