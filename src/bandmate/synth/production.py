@@ -60,8 +60,8 @@ def draw_chain(rng: np.random.Generator, role: str) -> list[Effect]:
     """A stem's effects, in the order applied; every parameter drawn from `rng`.
 
     Args:
-        role: bass | drums | harmonic (distortion is likelier on basses, chorus only on
-            harmonic parts, delay never on basses).
+        role: bass | drums | pad | harmonic (distortion is likelier on basses, chorus only
+            on pads and other harmonic parts, delay never on basses).
     """
 
     def u(low: float, high: float) -> float:
@@ -90,7 +90,7 @@ def draw_chain(rng: np.random.Generator, role: str) -> list[Effect]:
                 release_ms=u(50, 300),
             )
         )
-    if role == "harmonic" and rng.random() < 0.35:
+    if role in ("harmonic", "pad") and rng.random() < 0.35:
         chain.append(_effect("Chorus", rate_hz=u(0.3, 2.0), depth=u(0.1, 0.4), mix=u(0.2, 0.5)))
     if role != "bass" and rng.random() < 0.2:
         chain.append(
