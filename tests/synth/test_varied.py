@@ -187,7 +187,7 @@ def test_each_part_draws_its_sound_from_its_own_seed(
     monkeypatch.setenv(SEARCH_ENV, str(tmp_path / "no-fonts"))
     palette = varied_palette()
     parts = [
-        Part("drums", 0, True, "drum set"),
+        Part("drums", 0, True, "drum set", notes=[Note(0.0, 0.1, 36, 100)]),
         Part("bass", 33, False, "electric bass"),
         Part("pad", 89, False, "synthesizer"),
     ]
@@ -196,6 +196,9 @@ def test_each_part_draws_its_sound_from_its_own_seed(
     assert draw_voices(palette, 5, 3, parts[1:]) != songs[3][1:]  # position is in the seed
     assert {type(song[0]) for song in songs} >= {KitVoice}
     assert {type(song[1]) for song in songs} >= {PatchVoice}
+    # the tiny kit has no shaker: a shaker part never draws it, and always sounds
+    shaker = Part("percussion", 0, True, "shaker", notes=[Note(0.0, 0.1, 82, 100)])
+    assert not [v for v in draw_voices(palette, 5, 0, [shaker] * 40) if isinstance(v, KitVoice)]
 
 
 def test_varied_manifest_records_sources_and_effects(tiny_dataset: SynthReport) -> None:

@@ -7,9 +7,11 @@ The XML lists instruments (`<instrument>`: id, name, volume) each with velocity 
 /usr/share/hydrogen/data/drumkits (acoustic kits, electronic kits, hand percussion).
 
 General MIDI drum keys are matched to a kit's instruments by name (`KEY_WORDS`: 36 finds
-`Kick`, `BassDrum` or `c3 - bass drum 1`), else by Hydrogen's own MIDI convention (the
-instrument of id `key - 36`), else the note is dropped. Every hit plays its whole sample
-(one-shots: notes' releases are ignored), scaled by velocity.
+`Kick`, `BassDrum` or `c3 - bass drum 1`), else, for the kit proper (keys 35-51), by
+Hydrogen's own MIDI convention (the instrument of id `key - 36`), else the note is dropped
+(a song's percussion part on a kit without shakers comes out silent and is left out).
+Every hit plays its whole sample (one-shots: notes' releases are ignored), scaled by
+velocity.
 """
 
 from __future__ import annotations
@@ -67,7 +69,18 @@ KEY_WORDS: dict[int, tuple[tuple[str, ...], ...]] = {
     56: (("cowbell",),),
     57: _CRASH,
     59: _RIDE,
+    60: (("bongo", "hi"), ("bongo",)),
+    61: (("bongo", "lo"), ("bongo",)),
+    69: (("cabasa",), ("shaker",), ("maraca",)),
+    70: (("maraca",), ("shaker",), ("cabasa",)),
+    75: (("clave",),),
+    76: (("block", "hi"), ("block",)),
+    77: (("block", "lo"), ("block",)),
+    82: (("shaker",), ("maraca",), ("cabasa",)),
 }
+# Keys of the kit proper (kick to ride), which may fall back to Hydrogen's convention;
+# hand percussion above it plays only on an instrument named for it.
+FALLBACK_KEYS = range(35, 52)
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,8 @@ class HydrogenKit:
         table = {}
         for key in range(27, 88):
             found = _by_name(self.instruments, KEY_WORDS.get(key, ()))
-            found = found or by_id.get(key - HYDROGEN_KEY_BASE)
+            if found is None and key in FALLBACK_KEYS:
+                found = by_id.get(key - HYDROGEN_KEY_BASE)
             if found is not None:
                 table[key] = found
         return table

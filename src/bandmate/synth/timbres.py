@@ -318,8 +318,10 @@ def draw_voice(palette: VariedPalette, part: Part, rng: np.random.Generator) -> 
     if role == "harmonic" and part.name == "chords":
         role = "chords"  # block chords can be a synth's; melodies and voices stay GM's
     draw = float(rng.random())
-    if role == "drums" and palette.kits and draw < KIT_SHARE:
-        return KitVoice(palette.kits[int(rng.integers(len(palette.kits)))])
+    # kits with a piece for some of the part's keys (a shaker part needs a shaker)
+    kits = [kit for kit in palette.kits if any(n.pitch in kit.keys for n in part.notes)]
+    if role == "drums" and kits and draw < KIT_SHARE:
+        return KitVoice(kits[int(rng.integers(len(kits)))])
     if role in PATCH_SHARE and draw < PATCH_SHARE[role]:
         named = [patch for patch in palette.patches if patch.role == role]
         base = named[int(rng.integers(len(named)))]
