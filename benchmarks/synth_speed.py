@@ -25,7 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bandmate.synth.dataset import SynthSettings, compose, find_palette, song_voices, synthesize
+from bandmate.synth.dataset import (
+    SynthSettings,
+    compose,
+    find_palette,
+    song_voices,
+    synthesize,
+    vary_parts,
+)
 from bandmate.synth.production import (
     PRODUCTION_STREAM,
     apply_chain,
@@ -64,6 +71,8 @@ def stages(settings: SynthSettings) -> dict:
     for index in range(settings.songs):
         start = time.perf_counter()
         _, score = next(compose(settings, index))
+        if settings.timbres == "varied":
+            vary_parts(score.parts, settings.seed, index)
         seconds["compose_s"] += time.perf_counter() - start
         voices = song_voices(settings, index, score.parts, palette)
         count = round(score.duration_s * rate)

@@ -21,6 +21,7 @@ from bandmate.data.reserved import SEARCH_ENV, is_reserved
 from bandmate.errors import BandmateError
 from bandmate.synth import production
 from bandmate.synth.dataset import SynthReport, SynthSettings, synthesize
+from bandmate.synth.humanize import draw_variation
 from bandmate.synth.kits import KITS_ENV, find_kits, read_kit, render_kit
 from bandmate.synth.patches import PATCHES, jitter_patch, patch_sha256, render_patch
 from bandmate.synth.render import default_soundfont
@@ -148,6 +149,24 @@ def test_patches_play_in_tune_and_are_named_by_their_parameters() -> None:
     )
 
 
+def test_parts_are_replayed_with_a_velocity_curve_and_basses_in_another_octave() -> None:
+    notes = [Note(0.1 * i, 0.1 * i + 0.1, 40 + i % 12, 20 + 10 * i) for i in range(10)]
+    variations = [draw_variation(np.random.default_rng(seed), notes, True) for seed in range(60)]
+    assert {v.octave_shift for v in variations} == {-12, 0, 12}
+    assert all(0.67 <= v.velocity_curve <= 1.5 for v in variations)
+    for variation in variations:
+        played = variation.apply(notes)
+        shifts = {n.pitch - o.pitch for n, o in zip(played, notes, strict=True)}
+        assert shifts == {variation.octave_shift}
+        velocities = [n.velocity for n in played]
+        assert velocities == sorted(velocities) and min(velocities) >= 1  # order kept
+    high = [Note(0.0, 0.1, 60, 100)]  # an octave up would leave the bass range
+    shifts = {draw_variation(np.random.default_rng(s), high, True).octave_shift for s in range(60)}
+    assert shifts == {-12, 0}
+    shifts = {draw_variation(np.random.default_rng(s), notes, False).octave_shift for s in range(9)}
+    assert shifts == {0}  # not a bass
+
+
 def test_effect_chains_are_drawn_from_the_seed_and_keep_the_shape() -> None:
     wav = np.random.default_rng(1).standard_normal((2, RATE)).astype(np.float32) * 0.1
     for role in ("bass", "drums", "harmonic"):
@@ -212,6 +231,7 @@ def test_varied_manifest_records_sources_and_effects(tiny_dataset: SynthReport) 
             assert not is_reserved(source["file"], source["sha256"])
             assert not is_reserved(source["source"], source["sha256"])
             assert stem["effects"][-1]["effect"] == "noise" and -1 <= stem["pan"] <= 1
+            assert set(stem["performance"]) == {"velocity_curve", "octave_shift"}
 
 
 def _sources_by_role(manifest: dict) -> dict[str, set[str]]:

@@ -46,6 +46,7 @@ from bandmate.data.roles import role_of
 from bandmate.errors import BandmateError
 from bandmate.io import atomic_write_text
 from bandmate.synth.band import band_song
+from bandmate.synth.humanize import PERFORMANCE_STREAM, Variation, draw_variation
 from bandmate.synth.layout import SongPaths, metadata, metadata_yaml
 from bandmate.synth.midi import write_part_midi, write_score_midi
 from bandmate.synth.mixing import active_rms, integer_mix, level_stems, quantize
@@ -183,6 +184,7 @@ class Stem:
     wav: np.ndarray  # [C, S] float32, effects applied, not levelled
     chain: list[Effect] = field(default_factory=list)
     placement: Placement | None = None
+    variation: Variation | None = None  # how the part was replayed (`vary_parts`)
 
     @property
     def gain_db(self) -> float:
@@ -190,8 +192,28 @@ class Stem:
         return self.part.gain_db + (self.placement.level_db if self.placement else 0.0)
 
 
+def vary_parts(parts: list[Part], seed: int, index: int) -> list[Variation]:
+    """Replay each part of song `index` with a drawn velocity curve (and a bass with a drawn
+    register), in place, so that the MIDI written is what is heard; `varied` only.
+
+    Returns:
+        each part's variation, in order, drawn from [seed, index, PERFORMANCE_STREAM, position].
+    """
+    variations = []
+    for position, part in enumerate(parts):
+        rng = np.random.default_rng([seed, index, PERFORMANCE_STREAM, position])
+        variation = draw_variation(rng, part.notes, role_of_part(part) == "bass")
+        part.notes = variation.apply(part.notes)
+        variations.append(variation)
+    return variations
+
+
 def _render_stems(
-    score: Score, settings: SynthSettings, voices: list[Timbre | Voice], index: int
+    score: Score,
+    settings: SynthSettings,
+    voices: list[Timbre | Voice],
+    index: int,
+    variations: list[Variation] | None = None,
 ) -> list[Stem]:
     """Render every part with its voice (then, for `varied`, through its effect chain);
     parts that came out silent (no notes, no preset, no kit piece) are dropped.
@@ -199,6 +221,7 @@ def _render_stems(
     Args:
         voices: the sound of each of `score.parts`, in order.
         index: the song's slot (seeds the effect chains).
+        variations: how each part was replayed (`vary_parts`), for the manifest.
     """
     num_samples = round(score.duration_s * settings.sample_rate_hz)
     rate = settings.sample_rate_hz
@@ -219,7 +242,9 @@ def _render_stems(
             dataclasses.replace(part, pan=placement.pan), num_samples, rate, settings.channels
         )
         if _audible(wav, rate, score.title, part):
-            rendered.append(Stem(part, voice, apply_chain(wav, chain, rate), chain, placement))
+            wav = apply_chain(wav, chain, rate)
+            variation = variations[position] if variations else None
+            rendered.append(Stem(part, voice, wav, chain, placement, variation))
     return rendered
 
 
@@ -245,8 +270,11 @@ def _audible_song(
 ) -> tuple[str, Score, list[Stem]]:
     """The first candidate song of slot `index` with at least two audible stems."""
     for source, score in compose(settings, index):
+        variations = None
+        if settings.timbres == "varied":
+            variations = vary_parts(score.parts, settings.seed, index)
         voices = song_voices(settings, index, score.parts, palette)
-        stems = _render_stems(score, settings, voices, index)
+        stems = _render_stems(score, settings, voices, index, variations)
         if len(stems) >= 2:
             return source, score, stems
         logger.warning("song %d: fewer than 2 audible stems; composing another", index)
@@ -336,6 +364,8 @@ def _manifest_entry(
         }
         if stem.placement is not None:  # `varied`: production drawn per stem
             entry.update(level_db=stem.placement.level_db, pan=stem.placement.pan)
+        if stem.variation is not None:
+            entry["performance"] = dataclasses.asdict(stem.variation)
             entry["effects"] = [effect.record() for effect in stem.chain]
         stems.append(entry)
     return {
