@@ -242,10 +242,6 @@ class VariedPalette:
     kits: tuple[HydrogenKit, ...]
     patches: tuple[Patch, ...] = PATCHES
 
-    def sources(self) -> dict[str, int]:
-        """How many sources of each kind: {fonts, kits, patches}."""
-        return {"fonts": len(self.fonts), "kits": len(self.kits), "patches": len(self.patches)}
-
 
 def _drum_programs(path: str) -> tuple[int, ...]:
     """The drum-bank (128) preset numbers a font holds (General MIDI's kits: 0 standard,
@@ -307,7 +303,7 @@ def _font_voice(
     if role == "drums":
         programs = palette.drum_programs[choice]
         return FontVoice(font, programs[int(rng.integers(len(programs)))])
-    if role == "bass" and part.program in BASS_PROGRAMS:  # not a chorale's bassoon
+    if role == "bass":
         return FontVoice(font, BASS_PROGRAMS[int(rng.integers(len(BASS_PROGRAMS)))])
     return FontVoice(font, part.program)  # the composer's program: keys, guitars, brass, ...
 
@@ -317,6 +313,8 @@ def draw_voice(palette: VariedPalette, part: Part, rng: np.random.Generator) -> 
     role = role_of_part(part)
     if role == "harmonic" and part.name == "chords":
         role = "chords"  # block chords can be a synth's; melodies and voices stay GM's
+    if role == "bass" and part.program not in BASS_PROGRAMS:
+        role = "harmonic"  # a chorale's bass voice keeps its bassoon or tuba
     draw = float(rng.random())
     # kits with a piece for some of the part's keys (a shaker part needs a shaker)
     kits = [kit for kit in palette.kits if any(n.pitch in kit.keys for n in part.notes)]
