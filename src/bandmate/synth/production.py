@@ -1,7 +1,7 @@
 """Production variety: a drawn effect chain per stem (pedalboard), a room, noise and hum.
 
 Each stem of a `--timbres varied` song gets its own chain, drawn from a generator seeded by
-[seed, song, PRODUCTION_STREAM, stem]: a high-pass, an EQ (shelves and a peak), sometimes
+[seed, song, PRODUCTION_STREAM, part position]: a high-pass, an EQ (shelves and a peak), sometimes
 compression, distortion (basses more often), chorus (harmonic parts), delay, then a room,
 either pedalboard's reverb or a synthesized impulse response (an exponentially decaying
 noise tail, convolved with scipy), and last a low floor of noise and mains hum. The chain
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-# A fifth seed word keeps production draws apart from composition and timbre draws.
+# A seed word of its own keeps production draws apart from composition and timbre draws.
 PRODUCTION_STREAM = 0x70726F64
 REFERENCE_RMS = 0.1  # a stem's level going into its chain (-20 dBFS)
 
