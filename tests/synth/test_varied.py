@@ -262,3 +262,29 @@ def test_24_songs_draw_at_least_6_sources_per_role_and_no_reserved_one(tmp_path:
     }, pools
     for font in manifest["soundfonts"]:
         assert not is_reserved(font["file"], font["sha256"])
+
+
+def test_a_groove_never_plays_on_a_kit_of_hand_percussion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kit of claps and djembes has instruments of id 0 and 1, which Hydrogen's MIDI
+    convention would play as kick and snare: a drum-set part must not draw it."""
+    folder = tmp_path / "kits" / "Hands"
+    folder.mkdir(parents=True)
+    sf.write(folder / "hit.wav", np.full(80, 0.5, dtype=np.float32), 8000)
+    instruments = "".join(
+        f"<instrument><id>{i}</id><name>{name}</name><filename>hit.wav</filename></instrument>"
+        for i, name in enumerate(("Clap", "Djembe"))
+    )
+    (folder / "drumkit.xml").write_text(
+        f"<drumkit_info><name>Hands</name><instrumentList>{instruments}</instrumentList>"
+        "</drumkit_info>"
+    )
+    monkeypatch.setenv(KITS_ENV, str(tmp_path / "kits"))
+    palette = varied_palette()
+    (kit,) = palette.kits
+    assert 36 in kit.keys and not kit.is_drum_set  # the fallback alone would play it
+    groove = Part("drums", 0, True, "drum set", notes=[Note(0.0, 0.1, 36, 100)])
+    assert not [v for v in draw_voices(palette, 5, 0, [groove] * 40) if isinstance(v, KitVoice)]
+    claps = Part("percussion", 0, True, "claps", notes=[Note(0.0, 0.1, 39, 100)])
+    assert [v for v in draw_voices(palette, 5, 0, [claps] * 40) if isinstance(v, KitVoice)]

@@ -130,6 +130,12 @@ class HydrogenKit:
                 table[key] = found
         return table
 
+    @functools.cached_property
+    def is_drum_set(self) -> bool:
+        """Whether the kit has a kick and a snare by name: a drum set, not a kit of claps or
+        djembes (whose instruments the MIDI-convention fallback would play as kick and snare)."""
+        return all(_by_name(self.instruments, KEY_WORDS[key]) is not None for key in (36, 38))
+
 
 def _by_name(
     instruments: tuple[Instrument, ...], groups: tuple[tuple[str, ...], ...]

@@ -158,6 +158,7 @@ BASS_PROGRAMS = tuple(range(32, 40))  # GM's basses: acoustic, finger, pick, fre
 PAD_PROGRAMS = tuple(range(88, 96))  # GM's synth pads
 # how often a part of a pool plays a numpy patch (chords: the part named so, see draw_voice)
 PATCH_SHARE = {"bass": 0.4, "pad": 0.35, "chords": 0.15}
+DRUM_SET_KEYS = frozenset((35, 36, 38, 40))  # kick and snare: a part for a drum set
 KIT_SHARE = 0.5  # how often drums play a recorded kit (else a SoundFont's drum kit)
 
 
@@ -318,6 +319,8 @@ def draw_voice(palette: VariedPalette, part: Part, rng: np.random.Generator) -> 
     draw = float(rng.random())
     # kits with a piece for some of the part's keys (a shaker part needs a shaker)
     kits = [kit for kit in palette.kits if any(n.pitch in kit.keys for n in part.notes)]
+    if any(n.pitch in DRUM_SET_KEYS for n in part.notes):
+        kits = [kit for kit in kits if kit.is_drum_set]  # a groove plays on a drum set
     if role == "drums" and kits and draw < KIT_SHARE:
         return KitVoice(kits[int(rng.integers(len(kits)))])
     if role in PATCH_SHARE and draw < PATCH_SHARE[role]:
