@@ -6,7 +6,8 @@ exceeds the original part's by `MIRROR_MARGIN`. A shuffled part cannot copy the 
 so the share of shuffled parts that clear the margin is the flag's false-alarm rate. Run
 on validation songs (never the demo's or a test set), e.g.
 
-    .venv/bin/bandmate synth --out runs/val-4242 --songs 24 --seed 4242 --clip-seconds 20
+    .venv/bin/bandmate synth --out runs/val-4242 --songs 24 --seed 4242 --clip-seconds 20 \
+        --timbres single  # the shipped models' timbre
     .venv/bin/python benchmarks/mirror_margin.py --data runs/val-4242 --pair bass:drum set
 
 Prints JSON: for each pair and similarity kind, the false-alarm share at each margin.

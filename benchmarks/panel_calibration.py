@@ -108,7 +108,7 @@ def synth_clips(root: Path, soundfont: Path | None, songs: int, seed: int) -> di
     of a song's stems but vocals: what an `*-to-instrumental` model generates)."""
     settings = SynthSettings(
         songs=songs, seed=seed, clip_seconds=20.0, sample_rate_hz=RATE,
-        soundfont=None if soundfont is None else str(soundfont),
+        soundfont=None if soundfont is None else str(soundfont), timbres="single",
     )  # fmt: skip
     synthesize(root, settings, jobs=1)
     manifest = json.loads((root / "manifest.json").read_text())

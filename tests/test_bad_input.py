@@ -89,6 +89,15 @@ CASES = {
         "--port {busy_port}: cannot listen",
         ("{report}/ratings.sqlite",),
     ),
+    # issue #34: synth's timbre modes (a missing kit folder: tests/synth/test_varied.py)
+    "synth-unknown-timbres": Case(
+        ("synth", "--out", "{out}", "--songs", "1", "--timbres", "default"),
+        "--timbres: one of varied, single, reserved, not 'default'",
+    ),
+    "synth-soundfont-with-varied": Case(
+        ("synth", "--out", "{out}", "--songs", "1", "--soundfont", "{file}", "--timbres", "varied"),
+        "--soundfont renders every part with one font: it goes with --timbres single",
+    ),
 }
 
 

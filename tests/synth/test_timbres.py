@@ -1,5 +1,5 @@
 """The reserved (test-only) timbres: the list, `bandmate synth --timbres reserved`, and
-the default render, which never uses them.
+the `single` render, which never uses them (tests/synth/test_varied.py: nor `varied`).
 
 Tests that render with the real fonts skip without them (apt-get install
 fluid-soundfont-gm musescore-general-soundfont avldrums.lv2) and fail instead where
@@ -31,7 +31,7 @@ from bandmate.synth.dataset import SynthReport, synthesize
 from bandmate.synth.render import DrumKit, render_part
 from bandmate.synth.score import Note, Part
 from bandmate.synth.timbres import AVLDRUMS_KEYS, Palette, Timbre, choose_timbres
-from tests.synth.conftest import reserved_fonts_or_skip, reserved_settings
+from tests.synth.conftest import reserved_fonts_or_skip, reserved_settings, tiny_settings
 
 from .test_dataset import _hashes
 
@@ -191,9 +191,10 @@ def test_missing_reserved_fonts_are_one_line_and_write_nothing(
     assert _hashes(out) == before
 
 
-def test_default_render_never_uses_a_reserved_font(tiny_dataset: SynthReport) -> None:
-    manifest = _manifest(tiny_dataset)
-    assert manifest["settings"]["timbres"] == "default"
+def test_single_render_uses_its_one_font(tmp_path: Path) -> None:
+    report = synthesize(tmp_path / "single", tiny_settings(songs=2, timbres="single"), jobs=1)
+    manifest = _manifest(report)
+    assert manifest["settings"]["timbres"] == "single"
     assert [f["file"] for f in manifest["soundfonts"]] == ["TimGM6mb.sf2"]
     for song in manifest["songs"]:
         for stem in song["stems"]:

@@ -14,6 +14,7 @@ from bandmate.checkpoint import tokenizer_files
 from bandmate.cli import main
 from bandmate.config import save_config
 from bandmate.data.clips import ClipConfig
+from bandmate.data.reserved import dataset_soundfonts, is_reserved
 from bandmate.errors import BandmateError
 from bandmate.tokens import pipeline
 from bandmate.tokens.config import SemanticConfig, TokenizeConfig
@@ -237,8 +238,11 @@ def test_synth_dataset_tokens_feed_training(tmp_path: Path, encodec_dir: Path):
     )
     manifest = pipeline.tokenize_dataset(config, tmp_path / "tok")
     assert manifest["splits"]["train"]["clips"] > 0
-    # the timbres the dataset was rendered with, for `train` to check: the default only
-    assert [font["file"] for font in manifest["timbres"]] == ["TimGM6mb.sf2"]
+    # the timbres the dataset was rendered with (the varied pool's), for `train` to check
+    assert manifest["timbres"] == dataset_soundfonts(tmp_path / "synth")
+    assert len(manifest["timbres"]) > 1 and not [
+        t for t in manifest["timbres"] if is_reserved(t["file"], t["sha256"])
+    ]
     data = open_token_data(DataConfig(tokens=str(tmp_path / "tok")))
     batch = make_batch(data, data.train, np.arange(len(data.train)))
     assert batch["decoder_target_tokens"].shape == (len(data.train), data.target_length)

@@ -7,8 +7,8 @@ import os
 import sys
 
 from bandmate.errors import BandmateError
-from bandmate.synth.dataset import DEFAULT_SOURCES, SynthSettings, synthesize
-from bandmate.synth.timbres import TIMBRES, reserved_palette
+from bandmate.synth.dataset import DEFAULT_SOURCES, SynthSettings, find_palette, synthesize
+from bandmate.synth.timbres import TIMBRES
 
 
 def parse_sources(text: str) -> tuple[tuple[str, float], ...]:
@@ -54,16 +54,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--stereo", action="store_true", help="stereo stems (default mono)")
     parser.add_argument(
-        "--soundfont", help=".sf2/.sf3 to render with (default: TimGM6mb.sf2 from pretty_midi)"
+        "--soundfont",
+        help=".sf2/.sf3 to render every part with (implies --timbres single; default "
+        "TimGM6mb.sf2 from pretty_midi)",
     )
     parser.add_argument(
         "--timbres",
-        choices=TIMBRES,
-        default="default",
-        help="reserved: the unseen-timbre TEST set, each song on a reserved General MIDI font "
+        help=f"one of {', '.join(TIMBRES)}. varied (the default): each part drawn from every "
+        "non-reserved General MIDI SoundFont installed, the recorded kits of Debian's "
+        "hydrogen-drumkits and numpy synth patches, each stem through its own effect chain; "
+        "single: every part dry on --soundfont (what the shipped models were trained on); "
+        "reserved: the unseen-timbre TEST set, each song on a reserved General MIDI font "
         "(FluidR3_GM, MuseScore_General, ...) with an avldrums kit for its drums; tokenize "
         "and train refuse it. Each worker parses the fonts it draws once (MuseScore_General: "
-        "~12 s, ~2 GB), so keep --jobs low (default: every part on --soundfont)",
+        "~12 s, ~2 GB), so keep --jobs low with reserved",
     )
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)"
@@ -85,11 +89,10 @@ def run(args: argparse.Namespace) -> int:
         sample_rate_hz=args.sample_rate,
         channels=2 if args.stereo else 1,
         soundfont=args.soundfont,
-        timbres=args.timbres,
+        timbres=args.timbres or ("single" if args.soundfont else "varied"),
     )
     settings.validate()
-    if settings.timbres == "reserved":
-        reserved_palette()  # a missing font is one line, before the progress bar starts
+    find_palette(settings)  # a missing font or kit is one line, before the progress bar
     bar = tqdm(total=settings.songs, unit="song", disable=args.no_progress, file=sys.stderr)
     with bar:
         report = synthesize(

@@ -8,8 +8,12 @@ so an interrupted run leaves no half-written dataset behind. Worker processes di
 parent, even one killed with SIGKILL; SIGTERM stops them and removes the hidden folder, and
 a later run into the same `out` removes those left by runs that no longer exist (issue #32).
 
-Every part is rendered with one SoundFont, or with `timbres: reserved` with the fonts kept
-for testing (synth/timbres.py); the manifest names the font of every stem.
+With `timbres: varied` (the default) every part draws its sound from a pool of SoundFonts,
+recorded kits and synthesizer patches, and every stem its own effect chain
+(synth/production.py); `timbres: single` renders every part dry with one SoundFont (the
+data the shipped models were trained on), `timbres: reserved` with the fonts kept for
+testing (synth/timbres.py). The manifest names the sound source of every stem, and its
+effect chain.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import ctypes
+import dataclasses
 import json
 import logging
 import os
@@ -41,18 +46,32 @@ from bandmate.data.roles import role_of
 from bandmate.errors import BandmateError
 from bandmate.io import atomic_write_text
 from bandmate.synth.band import band_song
+from bandmate.synth.humanize import PERFORMANCE_STREAM, Variation, draw_variation
 from bandmate.synth.layout import SongPaths, metadata, metadata_yaml
 from bandmate.synth.midi import write_part_midi, write_score_midi
 from bandmate.synth.mixing import active_rms, integer_mix, level_stems, quantize
-from bandmate.synth.render import check_soundfont, default_soundfont, render_part, soundfont_sha256
+from bandmate.synth.production import (
+    PRODUCTION_STREAM,
+    Effect,
+    Placement,
+    apply_chain,
+    draw_chain,
+    draw_placement,
+)
+from bandmate.synth.render import check_soundfont, default_soundfont, soundfont_sha256
 from bandmate.synth.score import Part, Score
 from bandmate.synth.timbres import (
     TIMBRES,
     Palette,
-    SongTimbres,
+    Timbre,
+    VariedPalette,
+    Voice,
     choose_timbres,
-    default_timbres,
+    draw_voices,
     reserved_palette,
+    role_of_part,
+    single_timbres,
+    varied_palette,
 )
 
 logger = logging.getLogger(__name__)
@@ -90,9 +109,10 @@ class SynthSettings:
     clip_seconds: float = 30.0
     sample_rate_hz: int = 24_000
     channels: int = 1
-    soundfont: str | None = None  # None: TimGM6mb.sf2 from pretty_midi
-    # default: every part on `soundfont`; reserved: the test-only fonts (synth/timbres.py)
-    timbres: str = "default"
+    soundfont: str | None = None  # None: TimGM6mb.sf2 from pretty_midi (`single` only)
+    # varied: a pool of fonts, kits and patches, with effects; single: every part dry on
+    # `soundfont`; reserved: the test-only fonts (synth/timbres.py)
+    timbres: str = "varied"
 
     def validate(self) -> None:
         """Raise `BandmateError` (one line, naming the option) for unusable settings."""
@@ -118,8 +138,11 @@ class SynthSettings:
             raise BandmateError(f"{self.soundfont}: SoundFont file not found")
         if self.timbres not in TIMBRES:
             raise BandmateError(f"--timbres: one of {', '.join(TIMBRES)}, not {self.timbres!r}")
-        if self.timbres == "reserved" and self.soundfont is not None:
-            raise BandmateError("--soundfont and --timbres reserved exclude each other")
+        if self.timbres != "single" and self.soundfont is not None:
+            raise BandmateError(
+                f"--soundfont renders every part with one font: it goes with --timbres single, "
+                f"not {self.timbres}"
+            )
 
 
 @dataclass
@@ -151,32 +174,86 @@ def _choose_source(settings: SynthSettings, rng: np.random.Generator) -> str:
     return names[int(rng.choice(len(names), p=weights / weights.sum()))]
 
 
+@dataclass
+class Stem:
+    """One rendered part: its sound source, its production (none for `single` and
+    `reserved`: dry, at the composer's level and pan) and its audio."""
+
+    part: Part
+    voice: Timbre | Voice
+    wav: np.ndarray  # [C, S] float32, effects applied, not levelled
+    chain: list[Effect] = field(default_factory=list)
+    placement: Placement | None = None
+    variation: Variation | None = None  # how the part was replayed (`vary_parts`)
+
+    @property
+    def gain_db(self) -> float:
+        """The stem's level relative to the others (`mixing.level_stems`)."""
+        return self.part.gain_db + (self.placement.level_db if self.placement else 0.0)
+
+
+def vary_parts(parts: list[Part], seed: int, index: int) -> list[Variation]:
+    """Replay each part of song `index` with a drawn velocity curve (and a bass with a drawn
+    register), in place, so that the MIDI written is what is heard; `varied` only.
+
+    Returns:
+        each part's variation, in order, drawn from [seed, index, PERFORMANCE_STREAM, position].
+    """
+    variations = []
+    for position, part in enumerate(parts):
+        rng = np.random.default_rng([seed, index, PERFORMANCE_STREAM, position])
+        variation = draw_variation(rng, part.notes, role_of_part(part) == "bass")
+        part.notes = variation.apply(part.notes)
+        variations.append(variation)
+    return variations
+
+
 def _render_stems(
-    score: Score, settings: SynthSettings, soundfont: str, timbres: SongTimbres | None = None
-) -> list[tuple[Part, np.ndarray]]:
-    """Render every part; parts that came out silent (no notes, no preset) are dropped.
+    score: Score,
+    settings: SynthSettings,
+    voices: list[Timbre | Voice],
+    index: int,
+    variations: list[Variation] | None = None,
+) -> list[Stem]:
+    """Render every part with its voice (then, for `varied`, through its effect chain);
+    parts that came out silent (no notes, no preset, no kit piece) are dropped.
 
     Args:
-        soundfont: the font of every part, unless `timbres` says otherwise.
-        timbres: the fonts of pitched and drum parts (the reserved test timbres).
+        voices: the sound of each of `score.parts`, in order.
+        index: the song's slot (seeds the effect chains).
+        variations: how each part was replayed (`vary_parts`), for the manifest.
     """
     num_samples = round(score.duration_s * settings.sample_rate_hz)
-    timbres = timbres or default_timbres(soundfont)
+    rate = settings.sample_rate_hz
     rendered = []
-    for part in score.parts:
+    for position, (part, voice) in enumerate(zip(score.parts, voices, strict=True)):
         if not part.notes:
             continue
-        timbre = timbres.of(part)
-        wav = render_part(
-            part, num_samples, settings.sample_rate_hz, settings.channels, timbre.path,
-            kit=timbre.kit,
-        )  # fmt: skip
-        rms = active_rms(wav, settings.sample_rate_hz)
-        if rms <= 0 or 20 * np.log10(rms) < SILENT_DB:
-            logger.warning("%s: part %s rendered silent; dropped", score.title, part.name)
+        if settings.timbres != "varied":
+            wav = voice.render(part, num_samples, rate, settings.channels)
+            if _audible(wav, rate, score.title, part):
+                rendered.append(Stem(part, voice, wav))
             continue
-        rendered.append((part, wav))
+        rng = np.random.default_rng([settings.seed, index, PRODUCTION_STREAM, position])
+        role = role_of_part(part)
+        placement = draw_placement(rng, role)
+        chain = draw_chain(rng, role)
+        wav = voice.render(
+            dataclasses.replace(part, pan=placement.pan), num_samples, rate, settings.channels
+        )
+        if _audible(wav, rate, score.title, part):
+            wav = apply_chain(wav, chain, rate)
+            variation = variations[position] if variations else None
+            rendered.append(Stem(part, voice, wav, chain, placement, variation))
     return rendered
+
+
+def _audible(wav: np.ndarray, sample_rate_hz: int, title: str, part: Part) -> bool:
+    rms = active_rms(wav, sample_rate_hz)
+    if rms <= 0 or 20 * np.log10(rms) < SILENT_DB:
+        logger.warning("%s: part %s rendered silent; dropped", title, part.name)
+        return False
+    return True
 
 
 def compose(settings: SynthSettings, index: int) -> Iterator[tuple[str, Score]]:
@@ -189,39 +266,67 @@ def compose(settings: SynthSettings, index: int) -> Iterator[tuple[str, Score]]:
 
 
 def _audible_song(
-    settings: SynthSettings, index: int, timbres: SongTimbres
-) -> tuple[str, Score, list[tuple[Part, np.ndarray]]]:
+    settings: SynthSettings, index: int, palette: Palette | VariedPalette | None
+) -> tuple[str, Score, list[Stem]]:
     """The first candidate song of slot `index` with at least two audible stems."""
     for source, score in compose(settings, index):
-        stems = _render_stems(score, settings, timbres.melodic.path, timbres)
+        variations = None
+        if settings.timbres == "varied":
+            variations = vary_parts(score.parts, settings.seed, index)
+        voices = song_voices(settings, index, score.parts, palette)
+        stems = _render_stems(score, settings, voices, index, variations)
         if len(stems) >= 2:
             return source, score, stems
         logger.warning("song %d: fewer than 2 audible stems; composing another", index)
     raise RuntimeError(f"song {index}: no audible song in {MAX_ATTEMPTS} attempts")
 
 
-def song_timbres(settings: SynthSettings, index: int, palette: Palette | None) -> SongTimbres:
-    """The fonts of song `index`: the one font, or a draw from the reserved `palette`
-    (found here when None)."""
+def find_palette(settings: SynthSettings) -> Palette | VariedPalette | None:
+    """The pool `settings.timbres` draws from (None for `single`); a one-line
+    `BandmateError` when it cannot be had (no reserved font, a bad kit folder)."""
     if settings.timbres == "reserved":
-        return choose_timbres(palette or reserved_palette(), settings.seed, index)
-    return default_timbres(settings.soundfont or str(default_soundfont()))
+        return reserved_palette()
+    if settings.timbres == "varied":
+        return varied_palette()
+    return None
+
+
+def song_voices(
+    settings: SynthSettings,
+    index: int,
+    parts: list[Part],
+    palette: Palette | VariedPalette | None,
+) -> list[Timbre | Voice]:
+    """The sound of each of song `index`'s parts: the one font, a draw from the reserved
+    fonts, or a draw from the varied pool (`palette`; found here when None)."""
+    if settings.timbres == "single":
+        timbres = single_timbres(settings.soundfont or str(default_soundfont()))
+        return [timbres.of(part) for part in parts]
+    if settings.timbres == "reserved":
+        reserved = palette if isinstance(palette, Palette) else reserved_palette()
+        timbres = choose_timbres(reserved, settings.seed, index)
+        return [timbres.of(part) for part in parts]
+    varied = palette if isinstance(palette, VariedPalette) else varied_palette()
+    return list(draw_voices(varied, settings.seed, index, parts))
 
 
 def render_song(
-    settings: SynthSettings, index: int, root: Path, palette: Palette | None = None
+    settings: SynthSettings,
+    index: int,
+    root: Path,
+    palette: Palette | VariedPalette | None = None,
 ) -> dict[str, Any]:
     """Compose, render and write song `index` under `root`; returns its manifest entry.
 
     Args:
-        palette: the reserved fonts to draw from with `timbres: reserved` (None: look here).
+        palette: the pool `settings.timbres` draws from (None: look here).
     """
-    timbres = song_timbres(settings, index, palette)
-    source, score, stems = _audible_song(settings, index, timbres)
+    source, score, stems = _audible_song(settings, index, palette)
     paths = SongPaths(root, song_id(settings.seed, index, source))
-    parts = [part for part, _ in stems]
+    parts = [stem.part for stem in stems]
+    # Effects go on the stems before they are levelled: the mix stays their integer sum.
     levelled = level_stems(
-        [w for _, w in stems], [p.gain_db for p in parts], settings.sample_rate_hz
+        [stem.wav for stem in stems], [stem.gain_db for stem in stems], settings.sample_rate_hz
     )
     ints = [quantize(wav) for wav in levelled]
     for number, (part, wav) in enumerate(zip(parts, ints, strict=True), start=1):
@@ -230,17 +335,19 @@ def render_song(
     write_wav(paths.mix, integer_mix(ints), settings.sample_rate_hz)
     write_score_midi(paths.mix_midi, score)
     atomic_write_text(paths.metadata, metadata_yaml(metadata(paths, score, parts)))
-    return _manifest_entry(paths, source, score, parts, timbres)
+    return _manifest_entry(paths, source, score, stems)
 
 
 def _manifest_entry(
-    paths: SongPaths, source: str, score: Score, parts: list[Part], timbres: SongTimbres
+    paths: SongPaths, source: str, score: Score, rendered: list[Stem]
 ) -> dict[str, Any]:
     def rel(path: Path) -> str:
         return path.relative_to(paths.root).as_posix()
 
-    stems = [
-        {
+    stems = []
+    for n, stem in enumerate(rendered, start=1):
+        part = stem.part
+        entry: dict[str, Any] = {
             "stem": f"S{n:02d}",
             "file": rel(paths.stem(n)),
             "midi": rel(paths.stem_midi(n)),
@@ -251,10 +358,16 @@ def _manifest_entry(
             "is_drum": part.is_drum,
             "notes": len(part.notes),
             "gain_db": part.gain_db,
-            "soundfont": timbres.of(part).record(part),  # file, sha256, preset
+            # the sound source (named `soundfont` for the readers of bandmate.data.reserved):
+            # file, sha256, preset; for `varied` also kind (soundfont | kit | patch), source
+            "soundfont": stem.voice.record(part),
         }
-        for n, part in enumerate(parts, start=1)
-    ]
+        if stem.placement is not None:  # `varied`: production drawn per stem
+            entry.update(level_db=stem.placement.level_db, pan=stem.placement.pan)
+        if stem.variation is not None:
+            entry["performance"] = dataclasses.asdict(stem.variation)
+            entry["effects"] = [effect.record() for effect in stem.chain]
+        stems.append(entry)
     return {
         "song_id": paths.song_id,
         "source": source,
@@ -273,7 +386,7 @@ def _manifest_entry(
     }
 
 
-Work = tuple[SynthSettings, int, Path, Palette | None]
+Work = tuple[SynthSettings, int, Path, Palette | VariedPalette | None]
 
 
 def _render_one(args: Work) -> dict[str, Any]:
@@ -305,8 +418,8 @@ def manifest_json(
     """The dataset manifest: generator, settings, SoundFonts and one entry per song.
 
     Args:
-        soundfont: the one font of a default render; None for the reserved timbres (each
-            stem's `soundfont` names its font, `soundfonts` lists them all).
+        soundfont: the one font of a `single` render; None otherwise (each stem's
+            `soundfont` names its source, `soundfonts` lists them all).
     """
     data: dict[str, Any] = {
         "generator": GENERATOR,
@@ -350,10 +463,9 @@ def synthesize(
     """
     settings.validate()
     out = Path(out)
-    palette, soundfont = None, None
-    if settings.timbres == "reserved":
-        palette = reserved_palette()  # before `out` is touched: a missing font writes nothing
-    else:
+    soundfont = None
+    palette = find_palette(settings)  # before `out` is touched: a missing font writes nothing
+    if settings.timbres == "single":
         soundfont = settings.soundfont or str(default_soundfont())
         check_soundfont(soundfont)
     _prepare_out(out, overwrite)

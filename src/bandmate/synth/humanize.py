@@ -1,4 +1,5 @@
-"""From composed beats to played seconds: swing, timing and velocity jitter, MIDI tick grid.
+"""From composed beats to played seconds: swing, timing and velocity jitter, MIDI tick grid;
+and the varied render's replaying of a part (velocity curve, bass register).
 
 Times are rounded to the tick grid of the MIDI file that is written beside the audio
 (`TICKS_PER_BEAT`), so the audio is rendered from exactly the times the MIDI holds.
@@ -6,7 +7,9 @@ Times are rounded to the tick grid of the MIDI file that is written beside the a
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -77,3 +80,49 @@ def perform(
         velocity = int(np.clip(round(note.velocity + dv), 1, 127))
         out.append(Note(start, end, note.pitch, velocity))
     return _no_overlap(out, monophonic)
+
+
+# --- performance variety of `--timbres varied` (issue #34) -------------------------------
+
+LOWEST_BASS, HIGHEST_BASS = 28, 67  # E1 .. G4: where a bass part may be moved by octaves
+# A seed word of its own keeps these draws apart from composition, timbre and production.
+PERFORMANCE_STREAM = 0x70657266
+
+
+@dataclass(frozen=True)
+class Variation:
+    """How a varied render replays a composed part: a velocity curve and a register.
+
+    `velocity_curve` is the exponent of v -> 127 * (v / 127) ** curve (below 1 louder and
+    flatter dynamics, above 1 softer and steeper); `octave_shift` moves a bass part.
+    """
+
+    velocity_curve: float
+    octave_shift: int  # semitones, a multiple of 12 (basses only; 0 elsewhere)
+
+    def apply(self, notes: list[Note]) -> list[Note]:
+        return [
+            dataclasses.replace(
+                note,
+                pitch=note.pitch + self.octave_shift,
+                velocity=int(
+                    np.clip(round(127 * (note.velocity / 127) ** self.velocity_curve), 1, 127)
+                ),
+            )
+            for note in notes
+        ]
+
+
+def draw_variation(rng: np.random.Generator, notes: list[Note], is_bass: bool) -> Variation:
+    """A velocity curve for any part; for a bass part, an octave up (a quarter of the time)
+    or down (a sixth) where the part stays within E1..G4."""
+    curve = round(float(np.exp(rng.uniform(-0.4, 0.4))), 3)
+    draw = float(rng.random())
+    shift = 0
+    if is_bass and notes:
+        low, high = min(n.pitch for n in notes), max(n.pitch for n in notes)
+        if draw < 0.25 and high + 12 <= HIGHEST_BASS:
+            shift = 12
+        elif draw > 5 / 6 and low - 12 >= LOWEST_BASS:
+            shift = -12
+    return Variation(curve, shift)

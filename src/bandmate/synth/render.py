@@ -67,7 +67,7 @@ def soundfont_sha256(path: str) -> str:
 @functools.cache
 def _loaded(path: str) -> Any:
     """The SoundFont parsed once per process (samples decoded: FluidR3_GM takes ~1.5 s and
-    ~0.6 GB, MuseScore_General's .sf3 ~12 s and ~2 GB); `_load` plays copies of it."""
+    ~0.6 GB, MuseScore_General's .sf3 ~12 s and ~2 GB); `load_font` plays copies of it."""
     from tinysoundfont import _tinysoundfont as tsf
 
     try:
@@ -80,7 +80,7 @@ def _loaded(path: str) -> Any:
         raise BandmateError(f"{path}: not a readable .sf2/.sf3 SoundFont ({error})") from None
 
 
-def _load(path: str, sample_rate_hz: int, channels: int) -> Any:
+def load_font(path: str, sample_rate_hz: int, channels: int) -> Any:
     """A fresh synthesizer for one part: a copy of the parsed font (shares its samples).
 
     Fresh, because TinySoundFont sums its voices in slot order and the slots a note gets
@@ -99,7 +99,7 @@ def _load(path: str, sample_rate_hz: int, channels: int) -> Any:
 
 def check_soundfont(path: str) -> None:
     """Raise `BandmateError` now, naming the file, if the SoundFont cannot be loaded."""
-    _load(path, 16_000, 1)
+    load_font(path, 16_000, 1)
 
 
 def _select(font: Any, part: Part, kit: DrumKit | None = None) -> int:
@@ -121,7 +121,7 @@ def _select(font: Any, part: Part, kit: DrumKit | None = None) -> int:
 def preset_record(part: Part, soundfont: str, kit: DrumKit | None = None) -> dict[str, Any]:
     """The preset that plays `part` in `soundfont` (after fallbacks), for the manifest:
     {preset: name, program: its number, bank: 128 for General MIDI drum kits, else 0}."""
-    font = _load(soundfont, 16_000, 1)
+    font = load_font(soundfont, 16_000, 1)
     channel = _select(font, part, kit)
     record: dict[str, Any] = {
         "preset": font.get_preset_name(font.channel_get_preset_index(channel)),
@@ -149,7 +149,7 @@ def render_part(
     Returns:
         audio [C, S] float32 (C = `channels`, S = `num_samples`), not normalized.
     """
-    font = _load(soundfont, sample_rate_hz, channels)
+    font = load_font(soundfont, sample_rate_hz, channels)
     channel = _select(font, part, kit)
     if channels == 2:
         font.channel_set_pan(channel, (part.pan + 1.0) / 2.0)
