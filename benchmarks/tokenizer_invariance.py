@@ -16,7 +16,14 @@ whose input is that role. Measured in the same run:
 - `same_timbre`: the same share for two different songs' parts on one timbre: what
   agreement by chance alone (shared silence, shared timbre) gives.
 
-    .venv/bin/python benchmarks/tokenizer_invariance.py --songs 12 --seed 4242
+With `--refit DATA`, each tokenizer is also refitted (same features, same number of
+clusters) on the training split of DATA, e.g. a `--timbres varied` render, and measured
+beside the shipped one (`refit/...`): what refitting on many timbres alone buys.
+`--refit-set KEY=VALUE` changes the refitted features (e.g. `n_mfcc=4`, `chroma=salience`,
+`chroma_fft=4096`: bass-to-instrumental's), to see which carry less timbre.
+
+    .venv/bin/python benchmarks/tokenizer_invariance.py --songs 12 --seed 4242 \
+        [--refit runs/varied-100 --refit-clips 600]
 
 Prints one JSON object.
 """
@@ -33,6 +40,9 @@ import numpy as np
 import torch
 
 from bandmate.checkpoint_files import resolve_checkpoint
+from bandmate.data.clips import ClipConfig, SkipCounter, iter_clips
+from bandmate.data.pairs import PairSpec
+from bandmate.evaluate.clips import test_pairs
 from bandmate.synth.dataset import SynthSettings, compose
 from bandmate.synth.patches import PATCHES
 from bandmate.synth.score import Part
@@ -44,7 +54,8 @@ from bandmate.synth.timbres import (
     role_of_part,
     varied_palette,
 )
-from bandmate.tokens.semantic import load_semantic
+from bandmate.tokens.features import SAMPLE_RATE_HZ, build_features
+from bandmate.tokens.semantic import KMeansTokenizer, fit_semantic, load_semantic
 
 RATE = 16_000
 SHARED_SAMPLES = frozenset({("TimGM6mb.sf2", "sf_GMbank.sf2"), ("sf_GMbank.sf2", "TimGM6mb.sf2")})
@@ -77,11 +88,31 @@ def parts(settings: SynthSettings, role: str) -> Iterator[Part]:
             yield found[0]
 
 
+def refit(
+    shipped: KMeansTokenizer, role: str, data: str, clips: int, changes: dict[str, str]
+) -> KMeansTokenizer:
+    """`shipped`'s features (with `changes`) and cluster count, refitted on up to `clips`
+    4 s clips of `role` (bass or drums) from DATA's training split."""
+    features = build_features({**shipped.features.describe(), **changes})
+    spec = PairSpec("bass", "drum set")
+    pairs = test_pairs("medleydb", data, spec, "train")
+    config, skips = ClipConfig(clip_seconds=4.0), SkipCounter()
+    audio = []
+    for clip in itertools.chain.from_iterable(iter_clips(p, config, skips) for p in pairs):
+        bass, drums = clip.at_rate(SAMPLE_RATE_HZ)
+        audio.append(torch.from_numpy((bass if role == "bass" else drums).astype(np.float32)))
+        if len(audio) == clips:
+            break
+    return fit_semantic(features, audio, shipped.vocab_size)
+
+
 def agreement(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a == b).float().mean())
 
 
-def measure(role: str, settings: SynthSettings) -> dict[str, object]:
+def measure(
+    role: str, settings: SynthSettings, data: str | None, clips: int, changes: dict[str, str]
+) -> dict[str, object]:
     timbres = voices(role)
     samples = int(settings.clip_seconds * RATE)
     songs = list(parts(settings, role))
@@ -95,8 +126,13 @@ def measure(role: str, settings: SynthSettings) -> dict[str, object]:
     ]
     result: dict[str, object] = {"parts": len(songs), "timbres": list(timbres)}
     pairs = list(itertools.combinations(timbres, 2))
+    tokenizers = {}
     for preset in TOKENIZERS[role]:
-        tokenizer = load_semantic(Path(resolve_checkpoint(f"bandmate:{preset}")) / "tokenizer")
+        shipped = load_semantic(Path(resolve_checkpoint(f"bandmate:{preset}")) / "tokenizer")
+        tokenizers[preset] = shipped
+        if data is not None:
+            tokenizers[f"refit/{preset}"] = refit(shipped, role, data, clips, changes)
+    for preset, tokenizer in tokenizers.items():
         ids = [
             {name: tokenizer.encode(wav[None])[0] for name, wav in song.items()} for song in audio
         ]
@@ -121,10 +157,17 @@ def main() -> None:
     parser.add_argument("--songs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=4242, help="a validation seed")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--refit", metavar="DATA", help="also refit on DATA's training split")
+    parser.add_argument("--refit-clips", type=int, default=600)
+    parser.add_argument("--refit-set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
+    changes = dict(item.split("=", 1) for item in args.refit_set)
     settings = SynthSettings(args.songs, args.seed, (("band", 1.0),), clip_seconds=args.seconds)
-    report = {role: measure(role, settings) for role in TOKENIZERS}
-    print(json.dumps({"songs": args.songs, "seed": args.seed, **report}, indent=1))
+    report = {
+        role: measure(role, settings, args.refit, args.refit_clips, changes) for role in TOKENIZERS
+    }
+    header = {"songs": args.songs, "seed": args.seed, "refit_set": changes}
+    print(json.dumps({**header, **report}, indent=1))
 
 
 if __name__ == "__main__":
