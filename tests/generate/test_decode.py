@@ -7,6 +7,7 @@ from bandmate.generate.decode import (
     FREE,
     ValidHead,
     forced_prefix,
+    forced_runs,
     generate_targets,
     next_logits,
     valid_masks,
@@ -124,3 +125,44 @@ def test_valid_head_gives_the_full_logits_of_each_steps_valid_ids(kind, request)
             torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
             assert valid[s].sum() == valid_ids[t, s].sum()  # every valid id, and no other
             assert valid_ids[t, s, ids[s, valid[s]]].all()
+
+
+def step_by_step(model, layout, encoder, forced, guidance):
+    """The decoding loop before forced steps were fed in one pass: every step through the
+    model one at a time, greedy, forced ids put in place of the sampled ones."""
+    from bandmate.generate.decode import next_hidden
+
+    steps, batch = layout.target_steps, encoder.shape[0]
+    if guidance:
+        encoder = torch.cat([encoder, torch.from_numpy(layout.null_input()).expand_as(encoder)])
+    frames = torch.from_numpy(layout.input_frames())
+    cache = model.init_cache(model.encode(encoder), steps, frames)
+    head = ValidHead(model, layout)
+    out = torch.zeros((batch, *layout.target_shape), dtype=torch.long)
+    token = torch.zeros((batch, *layout.target_shape[:-1], 1), dtype=torch.long)
+    for t in range(steps):
+        logits, valid = head.logits(next_hidden(model, token, cache, guidance), t)
+        ids = sample(logits, valid, SamplingConfig(temperature=0.0)) + head.lo[t]
+        ids = ids if layout.num_streams > 1 else ids[:, 0]
+        ids = torch.where(forced[..., t] != FREE, forced[..., t], ids)
+        out[..., t] = ids
+        token = ids[..., None]
+    return out
+
+
+@pytest.mark.parametrize("kind", ["flatten", "delay"])
+@pytest.mark.parametrize("guidance", [0.0, 3.0])
+def test_forced_steps_fed_in_one_pass_decode_as_one_at_a_time(kind, guidance, request):
+    """Feeding a run of forced steps in one pass fills the cache as feeding them one by one
+    does: greedy decoding after a forced prefix is the same either way."""
+    model, layout, _ = load_checkpoint(request.getfixturevalue(f"{kind}_checkpoint"))
+    rng = np.random.default_rng(2)
+    sem = rng.integers(0, layout.semantic_vocab_size, (2, 20))
+    ac = rng.integers(0, layout.codebook_size, (2, layout.num_codebooks, 30))
+    forced = torch.from_numpy(forced_prefix(layout, sem, ac))
+    encoder = torch.from_numpy(layout.encoder_tokens(rng.integers(0, 16, (2, 100))))
+    greedy = SamplingConfig(temperature=0.0, guidance=guidance)
+    got = generate_targets(model, layout, encoder, greedy, None, forced)
+    expected = step_by_step(model, layout, encoder, forced, guidance)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    assert max(forced_runs(forced, layout.target_steps)) > 1  # a run went in one pass

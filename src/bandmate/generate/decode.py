@@ -98,7 +98,20 @@ def generate_targets(
     token = torch.full(
         (batch, *layout.target_shape[:-1], 1), PAD_ID, dtype=torch.long, device=device
     )  # decoder start
-    for t in range(steps):
+    if forced is not None:
+        forced = with_fixed_ids(layout, forced)
+    runs = forced_runs(forced, steps)
+    t = 0
+    while t < steps:
+        if runs[t]:
+            # Steps whose every id is forced need no logits: feed their inputs (the last
+            # id, then the forced ones) in one pass that only fills the cache.
+            n = runs[t]
+            assert forced is not None
+            feed(model, torch.cat([token, forced[..., t : t + n - 1]], -1), cache, guidance)
+            out[..., t : t + n] = forced[..., t : t + n]
+            token, t = forced[..., t + n - 1 : t + n], t + n
+            continue
         logits, valid = head.logits(next_hidden(model, token, cache, guidance), t)
         ids = sample(logits, valid, sampling, generator) + lo[t]  # [B, S]
         ids = ids if layout.num_streams > 1 else ids[:, 0]
@@ -106,7 +119,38 @@ def generate_targets(
             ids = torch.where(forced[..., t] != FREE, forced[..., t], ids)
         out[..., t] = ids
         token = ids[..., None]
+        t += 1
     return out
+
+
+def with_fixed_ids(layout: TokenLayout, forced: Tensor) -> Tensor:
+    """`forced` [B, *target_shape] with the free positions that the layout allows one id
+    filled in (the delay layout's PAD streams beside a semantic step, EOS): sampling there
+    can only draw that id, so a step whose other ids are forced is forced whole."""
+    ranges = torch.from_numpy(layout.position_ranges()).long().to(forced.device)
+    lo, fixed = ranges[..., 0], ranges[..., 1] - ranges[..., 0] == 1  # [*target_shape]
+    return torch.where((forced == FREE) & fixed, lo, forced)
+
+
+def forced_runs(forced: Tensor | None, steps: int) -> list[int]:
+    """For each step, how many steps from it on have every id forced (0: not forced).
+
+    Args:
+        forced: [B, *target_shape] ids, FREE where the model samples; None: nothing forced.
+    """
+    if forced is None:
+        return [0] * steps
+    whole = (forced != FREE).reshape(forced.shape[0], -1, steps).all(1).all(0).tolist()
+    runs = [0] * (steps + 1)
+    for t in reversed(range(steps)):
+        runs[t] = runs[t + 1] + 1 if whole[t] else 0
+    return runs[:steps]
+
+
+def feed(model: T5, tokens: Tensor, cache: DecodeCache, guidance: float) -> None:
+    """Advance the cache over tokens [B, (S,) n] (for the null-input rows too, with
+    guidance), discarding the outputs."""
+    model.decode_step_hidden(torch.cat([tokens, tokens]) if guidance else tokens, cache)
 
 
 def next_hidden(model: T5, token: Tensor, cache: DecodeCache, guidance: float) -> Tensor:
