@@ -103,11 +103,10 @@ def generate_targets(
     runs = forced_runs(forced, steps)
     t = 0
     while t < steps:
-        if runs[t]:
+        if forced is not None and runs[t]:
             # Steps whose every id is forced need no logits: feed their inputs (the last
             # id, then the forced ones) in one pass that only fills the cache.
             n = runs[t]
-            assert forced is not None
             feed(model, torch.cat([token, forced[..., t : t + n - 1]], -1), cache, guidance)
             out[..., t : t + n] = forced[..., t : t + n]
             token, t = forced[..., t + n - 1 : t + n], t + n

@@ -336,13 +336,21 @@ def _drums_checks(f: dict[str, float]) -> dict[str, bool]:
     }
 
 
+def _notes_move(f: dict[str, float]) -> bool:
+    """Notes start often enough and the spectrum changes with them (harmonic parts and
+    band mixes alike; a held chord does neither)."""
+    return (
+        f["note_onsets_per_s"] >= HARMONIC_MIN_NOTES_PER_S
+        and f["spectral_change"] >= HARMONIC_MIN_SPECTRAL_CHANGE
+    )
+
+
 def _harmonic_checks(f: dict[str, float]) -> dict[str, bool]:
     return {
         "tonal": f["peak_share"] >= HARMONIC_MIN_PEAK_SHARE,
         "not_percussive": f["percussive_share"] <= HARMONIC_MAX_PERCUSSIVE,
         "not_noise": f["flatness"] <= HARMONIC_MAX_FLATNESS,
-        "moving": f["note_onsets_per_s"] >= HARMONIC_MIN_NOTES_PER_S
-        and f["spectral_change"] >= HARMONIC_MIN_SPECTRAL_CHANGE,
+        "moving": _notes_move(f),
     }
 
 
@@ -350,8 +358,7 @@ def _instrumental_checks(f: dict[str, float]) -> dict[str, bool]:
     return {
         "tonal": f["peak_share"] >= INSTRUMENTAL_MIN_PEAK_SHARE,
         "not_noise": f["flatness"] <= HARMONIC_MAX_FLATNESS,
-        "moving": f["note_onsets_per_s"] >= HARMONIC_MIN_NOTES_PER_S
-        and f["spectral_change"] >= HARMONIC_MIN_SPECTRAL_CHANGE,
+        "moving": _notes_move(f),
         "distinct_onsets": f["onset_peak_ratio"] >= INSTRUMENTAL_MIN_ONSET_PEAK
         or f["percussive_share"] < INSTRUMENTAL_MAX_PERCUSSIVE_FLAT,
     }
