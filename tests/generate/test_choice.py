@@ -63,6 +63,7 @@ class Batches:
         self.batches, self.calls = list(batches), 0
         self.codec = SimpleNamespace(sample_rate_hz=RATE)
         self.stream = object()
+        self.drawn_parts: list[object] = []  # a codec-token checkpoint draws no notes
 
     def generator(self, config: GenerateConfig) -> object:
         return self.stream

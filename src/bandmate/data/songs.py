@@ -36,6 +36,22 @@ class Stem:
         return (self.path, *self.extra_paths)
 
     @property
+    def midi_path(self) -> Path | None:
+        """The MIDI file a dataset ships beside the stem's audio, if any: `bandmate
+        synth`'s `<song>_MIDI/<stem>.mid` beside `<song>_STEMS/`, Slakh's `MIDI/<stem>.mid`
+        beside `stems/`, or `<stem>.mid` next to the audio."""
+        folder = self.path.parent
+        name = f"{self.path.stem}.mid"
+        for candidate in (
+            folder.parent / folder.name.replace("_STEMS", "_MIDI") / name,
+            folder.parent / "MIDI" / name,
+            folder / name,
+        ):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    @property
     def roles(self) -> frozenset[Role]:
         """The roles of all its instruments."""
         return frozenset(role_of(label) for label in self.instruments)

@@ -270,17 +270,21 @@ def evaluate(
     spec = _spec_of(acc.manifest, config.input)
     judge = Panel(panel_role(spec.target, spec.input), pitched=panel_role(spec.input) != "drums")
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
-    tokens = [clip_tokens(acc, test) for test in tests]
+    # An events checkpoint predicts notes: no codec tokens to score teacher-forced, and no
+    # codec between it and its audio (its ceiling would be the original notes, rendered).
+    codes = acc.layout.kind != "events"
+    tokens = [clip_tokens(acc, test) for test in tests] if codes else []
     rows, examples, parts = [], [], defaultdict(list)
     for index, test in enumerate(tqdm(tests, desc="evaluate", unit="clip")):
-        # another clip's input (none when there is one clip: its gain stays undefined)
-        other = tokens[(index + 1) % len(tests)][0] if len(tests) > 1 else None
-        scores = token_scores(acc.model, acc.layout, *tokens[index], acc.device, other)
-        for name, (total, n) in scores.items():
-            sums[name][0] += total
-            sums[name][1] += n
+        if codes:  # another clip's input (none when there is one clip: its gain stays undefined)
+            other = tokens[(index + 1) % len(tests)][0] if len(tests) > 1 else None
+            scores = token_scores(acc.model, acc.layout, *tokens[index], acc.device, other)
+            for name, (total, n) in scores.items():
+                sums[name][0] += total
+                sums[name][1] += n
         audio, drawn = clip_audio(acc, test, config.generate)
-        audio["codec"] = codec_audio(acc, audio["original"])
+        if codes:
+            audio["codec"] = codec_audio(acc, audio["original"])
         panel: dict[str, Any] = {}
         if config.panel:
             analysis = judge.analyse(audio, rate)

@@ -25,6 +25,7 @@ from bandmate.generate.sampling import SamplingConfig
 from bandmate.generate.windows import cut, stitch, window_start_seconds
 from bandmate.model.t5 import T5
 from bandmate.runtime import cpu_threads, pick_device
+from bandmate.synth.score import Part
 from bandmate.tokens.interfaces import AcousticCodec, SemanticTokenizer
 from bandmate.tokens.layout import TokenLayout
 
@@ -47,6 +48,10 @@ class GenerateConfig:
     # generate/choice.draw_candidates.
     max_candidates: Count | None = None
     candidate_batches: Count = 1
+    # events checkpoints only: the SoundFont that plays the notes ("": TimGM6mb, inside
+    # pretty_midi), and instruments as NAME=PROGRAM (e.g. bass=34; generate/events.py)
+    soundfont: str = ""
+    programs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_fields(self)  # a FieldError (a ValueError) naming the field
@@ -101,7 +106,7 @@ class Accompanist:
         guidance: float = 0.0,
         candidates: int = DEFAULT_CANDIDATES,
     ) -> None:
-        if (codec.num_codebooks, codec.codebook_size) != (
+        if layout.kind != "events" and (codec.num_codebooks, codec.codebook_size) != (
             layout.num_codebooks,
             layout.codebook_size,
         ):
@@ -115,6 +120,10 @@ class Accompanist:
         self.manifest = manifest or {}  # the token set's manifest (preset, dataset, specs)
         self.guidance = guidance  # the checkpoint's own guidance weight (model.json meta)
         self.candidates = candidates  # and its own number of candidates at a time
+        # events checkpoints: the last `accompany` call's candidates as parts (notes in
+        # seconds), and the beat grid they lie on (for the MIDI file's tempo)
+        self.drawn_parts: list[list[Part]] = []
+        self.drawn_grid: np.ndarray = np.zeros(0)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, device: str = "auto") -> Accompanist:
@@ -268,6 +277,8 @@ class Accompanist:
             (candidates [B, S'] at the codec's rate covering the input's duration,
              timings, number of windows).
         """
+        if self.layout.kind == "events":
+            return self._accompany_events(wav, sample_rate_hz, config, generator)
         timings = Timings()
         duration = wav.size / sample_rate_hz
         sem_rate, codec_rate = self.semantic.sample_rate_hz, self.codec.sample_rate_hz
@@ -305,4 +316,61 @@ class Accompanist:
             timings.decode += t2 - t1
             timings.codec += time.perf_counter() - t2
             log.debug("window %d/%d at %.1f s done", index + 1, len(starts), start)
+        return out, timings, len(starts)
+
+    def _accompany_events(
+        self,
+        wav: np.ndarray,
+        sample_rate_hz: int,
+        config: GenerateConfig,
+        generator: torch.Generator,
+    ) -> tuple[np.ndarray, Timings, int]:
+        """`_accompany` for an events checkpoint: notes per window on the input's beats,
+        each window starting from the previous one's notes in the overlap, then played
+        by the SoundFont at the codec's rate (so that the choice and evaluation see audio
+        as from any checkpoint). The notes are kept in `drawn_parts`."""
+        from bandmate.generate import events as ev
+        from bandmate.synth.render import default_soundfont
+
+        soundfont = config.soundfont or str(default_soundfont())
+        programs = ev.parse_programs(list(config.programs))
+        timings, duration = Timings(), wav.size / sample_rate_hz
+        t0 = time.perf_counter()
+        grid = ev.beat_grid(wav, sample_rate_hz, duration)
+        sem_rate = self.semantic.sample_rate_hz
+        source = resample(wav, sample_rate_hz, sem_rate)
+        starts = window_start_seconds(duration, self.clip_seconds, self.overlap_seconds(config))
+        families = ev.target_families(self.manifest)
+        notes: list[list[ev.Note]] = [[] for _ in range(config.batch)]
+        covered = 0  # grid beats before this one are decided
+        timings.tokenize += time.perf_counter() - t0
+        bar = tqdm(starts, desc="windows", unit="window", disable=len(starts) < 2, leave=False)
+        for start in bar:
+            t0 = time.perf_counter()
+            ids = self._semantic_ids(
+                cut(source, round(start * sem_rate), round(self.clip_seconds * sem_rate))
+            )
+            window = ev.window_on_grid(grid, start, self.clip_seconds)
+            forced = [ev.overlap_prefix(self.layout, n, window, covered) for n in notes]
+            t1 = time.perf_counter()
+            encoder = torch.from_numpy(self.layout.encoder_tokens(ids)).to(self.device)
+            drawn = ev.sample_events(
+                self.model, self.layout, encoder.expand(config.batch, -1), window,
+                self.semantic.frame_rate_hz, config.sampling, generator, families, forced,
+            )  # fmt: skip
+            for row, candidate in enumerate(notes):
+                new = ev.window_notes(self.layout, drawn[row], window)
+                candidate += [n for n in new if n.onset_beats >= covered]
+            covered = max(covered, window.first_beat + len(window.beats_s))
+            timings.tokenize += t1 - t0
+            timings.decode += time.perf_counter() - t1
+        t2 = time.perf_counter()
+        rate = self.codec.sample_rate_hz
+        self.drawn_parts = [ev.to_parts(n, grid, programs, duration) for n in notes]
+        self.drawn_grid = grid
+        out = np.stack([
+            ev.render_parts(parts, round(duration * rate), rate, soundfont)
+            for parts in self.drawn_parts
+        ])  # fmt: skip
+        timings.codec += time.perf_counter() - t2
         return out, timings, len(starts)

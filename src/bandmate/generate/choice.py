@@ -25,6 +25,7 @@ from bandmate.metrics.similarity import (
     fit_features,
     rhythm_match,
 )
+from bandmate.synth.score import Part
 
 log = logging.getLogger(__name__)
 # Rhythm counts twice in a candidate's score. The models already match the input's chords
@@ -87,6 +88,9 @@ class Choice:
     best: int  # index of the kept one in `scores`
     timings: Timings
     windows: int
+    # events checkpoints: the kept candidate's notes, and the input's beat grid [B] (s)
+    parts: list[Part] | None = None
+    grid: np.ndarray | None = None
 
 
 def draw_candidates(
@@ -105,6 +109,7 @@ def draw_candidates(
     scores: list[dict[str, Any]] = []
     timings, best, kept = Timings(), 0, np.zeros(0, dtype=np.float32)
     first = kept
+    parts: list[Part] | None = None
     batch = config.batch
     while True:
         audio, spent, windows = accompanist.accompany(
@@ -117,10 +122,12 @@ def draw_candidates(
             first = audio[0].copy()
         if not scores or batch_scores[index]["score"] > scores[best]["score"]:
             best, kept = len(scores) + index, audio[index].copy()  # not a view of the batch
+            parts = accompanist.drawn_parts[index] if accompanist.drawn_parts else None
         scores += batch_scores
         remaining = config.candidate_limit - len(scores)
         if scores[best]["outcome"] == "music" or remaining <= 0:
-            return Choice(kept, first, scores, best, timings, windows)
+            grid = accompanist.drawn_grid if parts is not None else None
+            return Choice(kept, first, scores, best, timings, windows, parts, grid)
         batch = min(config.batch, remaining)
         log.info(
             "none of %d candidates judged music: drawing %d more (at most %d)",

@@ -54,6 +54,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds by which windows of long inputs overlap (at most half a window is used)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    parser.add_argument(
+        "--soundfont",
+        default="",
+        help="events checkpoints: the .sf2/.sf3 that plays the notes (default: TimGM6mb, "
+        "inside pretty_midi)",
+    )
+    parser.add_argument(
+        "--program",
+        action="append",
+        default=[],
+        metavar="NAME=PROGRAM",
+        help="events checkpoints: the General MIDI program (0-127) that plays a family: "
+        "piano, organ, guitar, bass, strings, brass, reed, lead, pad, ... (drums: the kit); "
+        "repeat for several",
+    )
+
+
+def events_options(args: argparse.Namespace, config: GenerateConfig) -> GenerateConfig:
+    """`config` with --soundfont and --program, checked before any model loads."""
+    from dataclasses import replace
+
+    from bandmate.generate.events import parse_programs
+
+    parse_programs(args.program)  # a BandmateError naming the bad setting
+    if args.soundfont:
+        from bandmate.synth.render import check_soundfont
+
+        if not Path(args.soundfont).is_file():
+            raise BandmateError(f"{args.soundfont}: --soundfont not found")
+        check_soundfont(args.soundfont)
+    return replace(config, soundfont=args.soundfont, programs=tuple(args.program))
 
 
 def add_sampling_arguments(
@@ -124,7 +155,7 @@ def generate_config(args: argparse.Namespace, overlap_seconds: float = 2.0) -> G
 def run(args: argparse.Namespace) -> int:
     from bandmate.generate.run import generate_files
 
-    config = generate_config(args, args.overlap)
+    config = events_options(args, generate_config(args, args.overlap))
     out = args.out or str(Path("bandmate-out") / Path(args.input).stem)
     try:
         reports = generate_files(args.checkpoint, args.input, out, config, args.device)

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from bandmate.data.audio import (
 from bandmate.errors import BandmateError
 from bandmate.generate.accompanist import Accompanist, GenerateConfig
 from bandmate.generate.choice import accompany_input
+from bandmate.generate.events import write_midi
 from bandmate.io import atomic_write_text, check_out_dir
 
 log = logging.getLogger(__name__)
@@ -111,21 +112,35 @@ def generate_one(
         **extra,
     }
     report["timings"]["real_time_factor"] = report["timings"]["total_s"] / report["duration_s"]
-    write_outputs(out_dir, peak_normalize(accompaniment), mix, rate, report)
+    midi = None
+    if choice.parts is not None and choice.grid is not None:
+        parts, grid = choice.parts, choice.grid
+        midi = lambda path: write_midi(str(path), parts, grid)  # noqa: E731
+    write_outputs(out_dir, peak_normalize(accompaniment), mix, rate, report, midi)
     return report
 
 
 def write_outputs(
-    out_dir: Path, accompaniment: np.ndarray, mix: np.ndarray, rate: int, report: dict[str, Any]
+    out_dir: Path,
+    accompaniment: np.ndarray,
+    mix: np.ndarray,
+    rate: int,
+    report: dict[str, Any],
+    midi: Callable[[Path], None] | None = None,
 ) -> None:
-    """Write the three outputs into a temporary folder, then move them into `out_dir`."""
+    """Write the outputs into a temporary folder, then move them into `out_dir`
+    (accompaniment.mid too when `midi` writes one: events checkpoints)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    names = ["accompaniment.wav", "mix.wav", "generation.json"]
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".generate-") as tmp:
         staging = Path(tmp)
         write_wav(staging / "accompaniment.wav", accompaniment, rate)
         write_wav(staging / "mix.wav", mix, rate)
         atomic_write_text(staging / "generation.json", json.dumps(report, indent=2) + "\n")
-        for name in ("accompaniment.wav", "mix.wav", "generation.json"):
+        if midi is not None:
+            midi(staging / "accompaniment.mid")
+            names.insert(0, "accompaniment.mid")
+        for name in names:
             shutil.move(staging / name, out_dir / name)
 
 

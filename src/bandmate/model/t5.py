@@ -434,6 +434,9 @@ class T5(nn.Module):
         if self.input_proj is None:
             return None
         frames = self.step_frames(memory, query_frames, length)
+        if frames.dim() == 2:  # one row of frames per sequence (an events target)
+            index = frames[..., None].expand(-1, -1, memory.hidden.shape[-1])
+            return self.input_proj(memory.hidden.gather(1, index))
         return self.input_proj(memory.hidden[:, frames])
 
     def aligned_semantic(self, first: Tensor, sources: Tensor) -> Tensor:
@@ -447,13 +450,16 @@ class T5(nn.Module):
     def step_frames(
         self, memory: EncoderMemory, query_frames: Tensor | None, length: int
     ) -> Tensor:
-        """`query_frames` [>= length] cut or extended (by its last frame, which covers
-        padded targets) to `length`."""
+        """`query_frames` [>= length] (or [B, >= length], a row per sequence) cut or
+        extended (by its last frame, which covers padded targets) to `length`."""
         if query_frames is None:
             raise ValueError("this model is time-aligned with its input: pass query_frames")
-        frames = query_frames.to(memory.hidden.device)[:length]
-        if frames.shape[0] < length:
-            frames = F.pad(frames, (0, length - frames.shape[0]), value=int(frames[-1]))
+        frames = query_frames.to(memory.hidden.device)[..., :length]
+        if frames.shape[-1] < length:
+            last = frames[..., -1:]
+            frames = torch.cat(
+                [frames, last.expand(*last.shape[:-1], length - frames.shape[-1])], -1
+            )
         return frames
 
     def decode(
@@ -509,11 +515,17 @@ class T5(nn.Module):
     # ----- cached decoding -------------------------------------------------------------
     @torch.no_grad()
     def init_cache(
-        self, memory: EncoderMemory, max_length: int, query_frames: Tensor | None = None
+        self,
+        memory: EncoderMemory,
+        max_length: int,
+        query_frames: Tensor | None = None,
+        per_step_inputs: bool = False,
     ) -> DecodeCache:
         """Allocate the self-attention cache for `max_length` steps and compute the
         cross-attention keys/values of every decoder layer in one matmul (and, with
-        `config.aligned_input`, every step's share of the input from `query_frames`)."""
+        `config.aligned_input`, every step's share of the input from `query_frames`,
+        unless `per_step_inputs`: an events target learns each step's frame only as it is
+        decoded, and the caller passes that step's share to `decode_step`)."""
         c = self.config
         hidden = memory.hidden
         b, length, _ = hidden.shape
@@ -525,7 +537,7 @@ class T5(nn.Module):
         self_k = hidden.new_zeros(shape, dtype=kv.dtype)
         cross_k, cross_v = kv[:, 0].contiguous(), kv[:, 1].contiguous()
         position = torch.zeros(1, dtype=torch.long, device=hidden.device)
-        inputs = self.aligned_input(memory, query_frames, max_length)
+        inputs = None if per_step_inputs else self.aligned_input(memory, query_frames, max_length)
         fed = sources = None
         if self.semantic_proj is not None:
             sources = semantic_sources(self.step_frames(memory, query_frames, max_length))
@@ -536,20 +548,26 @@ class T5(nn.Module):
         )  # fmt: skip
 
     @torch.no_grad()
-    def decode_step(self, tokens: Tensor, cache: DecodeCache) -> Tensor:
+    def decode_step(
+        self, tokens: Tensor, cache: DecodeCache, inputs: Tensor | None = None
+    ) -> Tensor:
         """Feed the next n positions, return their logits, advance the cache.
 
         Args:
             tokens: [B, n] (one stream) or [B, S, n] decoder inputs at positions
                 cache.length .. cache.length + n - 1 (n = 1 when generating).
             cache: from `init_cache`; updated in place.
+            inputs: [B, n, D] added to those positions' embeddings (with
+                `init_cache(per_step_inputs=True)`: `input_proj` of their input frames).
         Returns:
             logits [B, n, V] or [B, S, n, V] for those positions.
         """
-        return self.head(self.decode_step_hidden(tokens, cache))
+        return self.head(self.decode_step_hidden(tokens, cache, inputs))
 
     @torch.no_grad()
-    def decode_step_hidden(self, tokens: Tensor, cache: DecodeCache) -> Tensor:
+    def decode_step_hidden(
+        self, tokens: Tensor, cache: DecodeCache, inputs: Tensor | None = None
+    ) -> Tensor:
         """`decode_step` without the output layer: the final hidden states [B, n, D], for
         a caller that needs the logits of a few ids only (generate/decode.py)."""
         x = self.embed_decoder(tokens)
@@ -561,6 +579,8 @@ class T5(nn.Module):
         query_pos = cache.position + torch.arange(n, device=device)  # [n]
         if cache.inputs is not None:
             x = x + cache.inputs.index_select(1, query_pos)
+        if inputs is not None:
+            x = x + inputs
         if cache.fed is not None and cache.sources is not None:
             # written first: a prefill's later steps may read its earlier tokens
             cache.fed.index_copy_(1, query_pos, first_stream(tokens))

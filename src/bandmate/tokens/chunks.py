@@ -46,6 +46,8 @@ class SongTokens:
     target_acoustic: np.ndarray  # [N, K, F_ac]
     start_s: np.ndarray  # [N] float64
     skips: dict[str, int]  # skipped clips (or the whole song) by reason
+    target_events: np.ndarray | None = None  # [N, L] events targets only
+    beats_s: np.ndarray | None = None  # [N, B] events targets only
 
     def __len__(self) -> int:
         return int(self.start_s.shape[0])
@@ -68,6 +70,7 @@ def write_chunk(path: Path, tokens: SongTokens) -> None:
             target_acoustic=tokens.target_acoustic,
             start_s=tokens.start_s,
             skips=np.array(json.dumps(tokens.skips, sort_keys=True)),
+            **events_arrays(tokens),
         )
 
 
@@ -81,9 +84,18 @@ def read_chunk(path: Path) -> SongTokens:
                 target_acoustic=data["target_acoustic"],
                 start_s=data["start_s"],
                 skips=json.loads(str(data["skips"])),
+                target_events=data.get("target_events"),
+                beats_s=data.get("beats_s"),
             )
     except (OSError, ValueError, KeyError) as error:
         raise DataError(path, f"corrupt work chunk ({error}); delete it and rerun") from None
+
+
+def events_arrays(tokens: SongTokens) -> dict[str, np.ndarray]:
+    """The events target's arrays of a chunk, if it has them."""
+    if tokens.target_events is None or tokens.beats_s is None:
+        return {}
+    return {"target_events": tokens.target_events, "beats_s": tokens.beats_s}
 
 
 def exact_length(wav: np.ndarray, num_samples: int) -> np.ndarray:

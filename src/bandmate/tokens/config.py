@@ -9,6 +9,7 @@ from bandmate.data.clips import ClipConfig
 from bandmate.data.datasets import READERS
 
 FIT_ON = ("input", "input+target")
+TARGET_FORMATS = ("codes", "events")
 CHROMA_KINDS = ("stft", "salience")  # spectral features' chroma (tokens/features.py)
 
 
@@ -58,9 +59,19 @@ class TokenizeConfig:
     workers: Count = 1  # parallel worker processes (each loads its own codec)
     batch_clips: Count = 8  # clips per encoder batch
     seed: int = 0  # k-means initialisation
+    # What the target becomes: `codes` (semantic ids + codec codes, the thesis) or `events`
+    # (the target stems' MIDI as note events on the beat grid, tokens/events.py; needs MIDI
+    # beside the stems: `bandmate synth` data, Slakh)
+    target_format: str = "codes"
+    max_events: Count = 1024  # events only: ids per clip, EOS included (longer clips skipped)
 
     def __post_init__(self) -> None:
         check_fields(self)
+        if self.target_format not in TARGET_FORMATS:
+            choices = ", ".join(TARGET_FORMATS)
+            raise FieldError(
+                "target_format", f"must be one of {choices}, got {self.target_format!r}"
+            )
         if self.dataset not in READERS:  # the readers' table is the list of choices
             choices = ", ".join(READERS)
             raise FieldError("dataset", f"must be one of {choices}, got {self.dataset!r}")

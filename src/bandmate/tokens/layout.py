@@ -14,8 +14,13 @@ K codebooks, L flat target length, S streams, T decoder steps, V vocabulary):
   F_sem + t carries codebook k's frame t - k in stream k (PAD where that frame does not
   exist); the last step carries EOS in stream 0. Targets are [N, K, T].
 
+- `events`: one stream of note events on the input's beat grid (tokens/events.py), up to
+  `event_steps` ids ending in EOS, PAD after it. Targets are [N, event_steps]; which id
+  may come next depends on the ids before it (events.Grammar), so the per-position
+  facts below are only the widest ranges: EOS and the event ids.
+
 PAD positions inside a layout have loss weight 0 and a mask that admits only PAD.
-The input (encoder) sequence is the input's semantic ids + EOS for both layouts.
+The input (encoder) sequence is the input's semantic ids + EOS for every layout.
 """
 
 from __future__ import annotations
@@ -26,11 +31,11 @@ from typing import Any
 import numpy as np
 
 from bandmate.errors import DataError
+from bandmate.tokens.events import EventVocab
+from bandmate.tokens.ids import EOS_ID, NUM_SPECIALS, PAD_ID
 
-PAD_ID = 0
-EOS_ID = 1
-NUM_SPECIALS = 2
-KINDS = ("flatten", "delay")
+__all__ = ["EOS_ID", "NUM_SPECIALS", "PAD_ID", "TokenLayout", "layout_from_manifest"]
+KINDS = ("flatten", "delay", "events")
 
 # Part codes per target position, for per-part metrics.
 PART_PAD, PART_SEMANTIC, PART_ACOUSTIC, PART_EOS = 0, 1, 2, 3
@@ -45,7 +50,8 @@ class TokenLayout:
     num_codebooks: int  # K
     codebook_size: int  # entries per codebook
     semantic_frames: int  # F_sem of the input and of the target's semantic part
-    acoustic_frames: int  # F_ac of the target's acoustic part
+    acoustic_frames: int  # F_ac of the target's acoustic part (0 for events)
+    event_steps: int = 0  # events only: target ids per clip, EOS included
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -61,12 +67,19 @@ class TokenLayout:
 
     @property
     def vocab_size(self) -> int:
+        if self.kind == "events":
+            return self.events.end
         return self.codebook_offset(self.num_codebooks)
 
     @property
+    def events(self) -> EventVocab:
+        """The event ids' ranges (after the semantic range; events layout only)."""
+        return EventVocab(NUM_SPECIALS + self.semantic_vocab_size)
+
+    @property
     def num_streams(self) -> int:
-        """Decoder streams: 1 for flatten, K for delay."""
-        return 1 if self.kind == "flatten" else self.num_codebooks
+        """Decoder streams: K for delay, else 1."""
+        return self.num_codebooks if self.kind == "delay" else 1
 
     @property
     def input_length(self) -> int:
@@ -74,7 +87,9 @@ class TokenLayout:
 
     @property
     def target_shape(self) -> tuple[int, ...]:
-        """(L,) for flatten, (K, T) for delay."""
+        """(L,) for flatten and events, (K, T) for delay."""
+        if self.kind == "events":
+            return (self.event_steps,)
         if self.kind == "flatten":
             return (self.semantic_frames + self.num_codebooks * self.acoustic_frames + 1,)
         return (
@@ -102,6 +117,7 @@ class TokenLayout:
 
     def target_tokens(self, semantic: np.ndarray, acoustic: np.ndarray) -> np.ndarray:
         """Raw semantic [N, F_sem] and acoustic [N, K, F_ac] -> targets [N, *target_shape]."""
+        self._codes_only()
         n, k, f_ac = acoustic.shape
         sem = semantic.astype(np.int64) + self.semantic_offset  # [N, F_sem]
         offsets = np.array([self.codebook_offset(i) for i in range(k)], dtype=np.int64)
@@ -120,6 +136,7 @@ class TokenLayout:
 
     def split_target(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Targets [N, *target_shape] -> raw (semantic [N, F_sem], acoustic [N, K, F_ac])."""
+        self._codes_only()
         k, f_sem, f_ac = self.num_codebooks, self.semantic_frames, self.acoustic_frames
         offsets = np.array([self.codebook_offset(i) for i in range(k)], dtype=np.int64)
         if self.kind == "flatten":
@@ -138,7 +155,10 @@ class TokenLayout:
 
     # ----- per-position facts ----------------------------------------------------------
     def position_ranges(self) -> np.ndarray:
-        """Valid id range [lo, hi) per target position: int64 [*target_shape, 2]."""
+        """Valid id range [lo, hi) per target position: int64 [*target_shape, 2]
+        (events: EOS up to the last event id everywhere, the semantic range included)."""
+        if self.kind == "events":
+            return np.tile(np.array([EOS_ID, self.vocab_size]), (self.event_steps, 1))
         k, f_sem = self.num_codebooks, self.semantic_frames
         sem = (self.semantic_offset, self.codebook_offset(0))
         books = [(self.codebook_offset(i), self.codebook_offset(i + 1)) for i in range(k)]
@@ -164,6 +184,8 @@ class TokenLayout:
         step maps to the encoder's EOS. The time-aligned model inputs
         (`T5Config.aligned_input`, `aligned_semantic`) pick each step's frame from this.
         """
+        if self.kind == "events":
+            raise ValueError("event steps have no fixed frames: see events.query_frames")
         f_sem, f_ac, k = self.semantic_frames, self.acoustic_frames, self.num_codebooks
         acoustic = np.arange(f_ac, dtype=np.int64) * f_sem // f_ac
         if self.kind == "flatten":
@@ -179,8 +201,15 @@ class TokenLayout:
         ids = np.arange(self.vocab_size)
         return (ids >= ranges[..., :1]) & (ids < ranges[..., 1:])
 
+    def _codes_only(self) -> None:
+        if self.kind == "events":
+            raise ValueError("an events target holds note events, not codec tokens")
+
     def parts(self) -> np.ndarray:
-        """Part code per target position (PART_PAD/SEMANTIC/ACOUSTIC/EOS): int8 [*target_shape]."""
+        """Part code per target position (PART_PAD/SEMANTIC/ACOUSTIC/EOS): int8 [*target_shape];
+        an events target counts as acoustic (the part that sounds) at every position."""
+        if self.kind == "events":
+            return np.full(self.target_shape, PART_ACOUSTIC, dtype=np.int8)
         lo = self.position_ranges()[..., 0]
         part = np.full(lo.shape, PART_ACOUSTIC, dtype=np.int8)
         part[lo == PAD_ID] = PART_PAD
@@ -193,6 +222,16 @@ class TokenLayout:
         return (self.parts() != PART_PAD).astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
+        if self.kind == "events":
+            return {
+                "kind": self.kind,
+                "semantic_vocab_size": self.semantic_vocab_size,
+                "num_codebooks": 0,
+                "codebook_size": 0,
+                "semantic_frames": self.semantic_frames,
+                "acoustic_frames": 0,
+                "event_steps": self.event_steps,
+            }
         return {
             "kind": self.kind,
             "semantic_vocab_size": self.semantic_vocab_size,

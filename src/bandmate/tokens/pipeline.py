@@ -49,7 +49,11 @@ from bandmate.tokens.chunks import (
 )
 from bandmate.tokens.codecs import codec_from_spec
 from bandmate.tokens.config import TokenizeConfig
+from bandmate.tokens.event_clips import tokenize_event_pair
+from bandmate.tokens.events import MAX_BEATS, EventVocab
+from bandmate.tokens.events import to_dict as events_to_dict
 from bandmate.tokens.features import build_features
+from bandmate.tokens.ids import NUM_SPECIALS
 from bandmate.tokens.interfaces import AcousticCodec
 from bandmate.tokens.semantic import (
     STATE_JSON,
@@ -97,6 +101,8 @@ def tokenize_dataset(
     if not config.clips.mono:
         raise ConfigError("clips.mono: tokenize needs mono clips")
     plan = plan_pairs(config)  # user errors first, before anything is written
+    if config.target_format == "events":
+        check_midi(plan.pairs)
     # The test-only timbres must never reach training (bandmate.data.reserved).
     refuse_reserved(plan.soundfonts, config.root, "tokenize")
     if config.semantic.reuse:
@@ -118,6 +124,18 @@ def tokenize_dataset(
     manifest = assemble(config, out, plan, codec, semantic, frames)
     shutil.rmtree(out / WORK_DIR, ignore_errors=True)  # the shards now hold every chunk
     return manifest
+
+
+def check_midi(pairs: list[Pair]) -> None:
+    """The events target needs MIDI beside the target stems: a `DataError` when no pair
+    has it (songs that lack it alone are skipped and counted)."""
+    if all(any(s.midi_path is None for s in p.target_stems) for p in pairs):
+        stem = pairs[0].target_stems[0]
+        raise DataError(
+            stem.path,
+            "no MIDI beside the target stems; target_format=events needs a dataset that "
+            "ships MIDI (`bandmate synth` output, Slakh2100)",
+        )
 
 
 def remove_stale_temporaries(out: Path) -> None:
@@ -283,11 +301,23 @@ def _init_worker(config: TokenizeConfig, out: Path) -> None:
 
 def _work(pair: Pair) -> str:
     w = _WORKER
-    tokens = tokenize_pair(
-        pair, w["config"].clips, w["codec"], w["semantic"], w["frames"], w["config"].batch_clips
-    )
+    tokens = song_tokens(pair, w["config"], w["codec"], w["semantic"], w["frames"])
     write_chunk(chunk_path(w["out"], pair.split, pair.song.song_id), tokens)
     return pair.song.song_id
+
+
+def song_tokens(
+    pair: Pair,
+    config: TokenizeConfig,
+    codec: AcousticCodec,
+    semantic: KMeansTokenizer,
+    frames: FrameCounts,
+) -> SongTokens:
+    """One pair's clips as tokens, with the target the config asks for."""
+    if config.target_format == "events":
+        vocab = EventVocab(NUM_SPECIALS + semantic.vocab_size)
+        return tokenize_event_pair(pair, config.clips, semantic, frames, vocab, config.max_events)
+    return tokenize_pair(pair, config.clips, codec, semantic, frames, config.batch_clips)
 
 
 def run_songs(
@@ -307,9 +337,7 @@ def run_songs(
         torch.set_num_threads(1)  # as in a worker: float sums, hence codes, do not depend
         try:  # on how many processes a run (or its resumption) used
             for pair in todo:
-                tokens = tokenize_pair(
-                    pair, config.clips, codec, semantic, frames, config.batch_clips
-                )
+                tokens = song_tokens(pair, config, codec, semantic, frames)
                 write_chunk(chunk_path(out, pair.split, pair.song.song_id), tokens)
                 yield pair.song.song_id
         finally:
@@ -338,7 +366,7 @@ def assemble(
         chunks = [(p, read_chunk(chunk_path(out, split, p.song.song_id))) for p in pairs]
         for _, chunk in chunks:
             clip_skips.update(chunk.skips)
-        tokens = join_chunks(chunks, codec.num_codebooks, frames)
+        tokens = join_chunks(chunks, codec.num_codebooks, frames, config)
         checksums.update(write_split(out, split, tokens))
         hours = len(tokens) * config.clips.clip_seconds / 3600
         splits[split] = {"songs": len(pairs), "clips": len(tokens), "hours": round(hours, 4)}
@@ -355,7 +383,10 @@ def assemble(
 
 
 def join_chunks(
-    chunks: list[tuple[Pair, SongTokens]], num_codebooks: int, frames: FrameCounts
+    chunks: list[tuple[Pair, SongTokens]],
+    num_codebooks: int,
+    frames: FrameCounts,
+    config: TokenizeConfig,
 ) -> SplitTokens:
     """The split's arrays: chunks concatenated in the given (song) order."""
     import numpy as np
@@ -369,6 +400,15 @@ def join_chunks(
         for pair, chunk in chunks
         for start in chunk.start_s
     ]
+    if config.target_format == "events":
+        return SplitTokens(
+            input_semantic=cat("input_semantic", (frames.semantic,)),
+            target_semantic=cat("target_semantic", (0,)),
+            target_acoustic=cat("target_acoustic", (0, 0)),
+            clips=clips,
+            target_events=cat("target_events", (config.max_events,)),
+            beats_s=cat("beats_s", (MAX_BEATS,)),
+        )
     return SplitTokens(
         input_semantic=cat("input_semantic", (frames.semantic,)),
         target_semantic=cat("target_semantic", (frames.semantic,)),
@@ -409,4 +449,14 @@ def build_manifest(
             "frame_rate_hz": semantic.frame_rate_hz,
         },
         "frames": {"semantic": frames.semantic, "acoustic": frames.acoustic},
+        "target_format": config.target_format,
+        **(
+            {"events": event_settings(config, semantic)} if config.target_format == "events" else {}
+        ),
     }
+
+
+def event_settings(config: TokenizeConfig, semantic: KMeansTokenizer) -> dict[str, Any]:
+    """The events target's vocabulary (its ids follow the semantic range) and length."""
+    vocab = EventVocab(NUM_SPECIALS + semantic.vocab_size)
+    return {**events_to_dict(vocab), "max_events": config.max_events}

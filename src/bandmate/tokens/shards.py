@@ -7,6 +7,14 @@ Layout of a token directory (format `bandmate-tokens/1`):
     DIR/<split>/target_semantic.npy   int16 [N, F_sem]    semantic ids of the target
     DIR/<split>/target_acoustic.npy   int16 [N, K, F_ac]  codec codes of the target
     DIR/<split>/clips.jsonl           one JSON line per clip: song, start_s
+
+With `target_format: events` in the manifest (`bandmate tokenize --set
+target_format=events`), the target arrays are instead:
+
+    DIR/<split>/target_events.npy     int16 [N, L]        model ids of the target's note
+                                                          events (tokens/events.py), EOS, PAD
+    DIR/<split>/beats_s.npy           float32 [N, B]      the clip's beats, seconds after its
+                                                          start (NaN after the last)
     DIR/semantic.json                 semantic tokenizer settings (`bandmate tokenize`)
     DIR/centroids.safetensors         its k-means state (load_semantic(DIR) rebuilds it)
     DIR/config.yaml                   the resolved tokenize config
@@ -37,6 +45,7 @@ from bandmate.io import atomic_path, atomic_write_text, read_format_json
 
 FORMAT = "bandmate-tokens/1"
 ARRAYS = ("input_semantic", "target_semantic", "target_acoustic")
+EVENT_ARRAYS = ("input_semantic", "target_events", "beats_s")
 
 
 @dataclass(frozen=True)
@@ -44,9 +53,16 @@ class SplitTokens:
     """One split's arrays (memory-mapped when loaded) and clip records."""
 
     input_semantic: np.ndarray  # [N, F_sem]
-    target_semantic: np.ndarray  # [N, F_sem]
-    target_acoustic: np.ndarray  # [N, K, F_ac]
+    target_semantic: np.ndarray  # [N, F_sem] ([N, 0] for events)
+    target_acoustic: np.ndarray  # [N, K, F_ac] ([N, 0, 0] for events)
     clips: list[dict[str, Any]]
+    target_events: np.ndarray | None = None  # [N, L] events only
+    beats_s: np.ndarray | None = None  # [N, B] events only
+
+    @property
+    def arrays(self) -> tuple[str, ...]:
+        """The names of the arrays this split stores."""
+        return ARRAYS if self.target_events is None else EVENT_ARRAYS
 
     def __len__(self) -> int:
         return int(self.input_semantic.shape[0])
@@ -64,8 +80,9 @@ def write_split(root: str | Path, split: str, tokens: SplitTokens) -> dict[str, 
     """Write one split's arrays atomically. Returns {relative path: sha256}."""
     folder = Path(root) / split
     checksums: dict[str, str] = {}
-    for name in ARRAYS:
-        array = np.ascontiguousarray(getattr(tokens, name), dtype=np.int16)
+    for name in tokens.arrays:
+        dtype = np.float32 if name == "beats_s" else np.int16
+        array = np.ascontiguousarray(getattr(tokens, name), dtype=dtype)
         with atomic_path(folder / f"{name}.npy") as tmp, tmp.open("wb") as handle:
             np.save(handle, array)
         checksums[f"{split}/{name}.npy"] = file_sha256(folder / f"{name}.npy")
@@ -97,11 +114,17 @@ def load_split(root: str | Path, split: str, verify: bool = False) -> SplitToken
                 raise DataError(
                     root / rel, "checksum mismatch: the file is corrupt; re-run tokenize"
                 )
+    events = manifest.get("target_format") == "events"
     try:
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
+        names = EVENT_ARRAYS if events else ARRAYS
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in names}
         clips = [json.loads(line) for line in (folder / "clips.jsonl").read_text().splitlines()]
     except FileNotFoundError as error:
         raise DataError(error.filename or folder, "missing token file; re-run tokenize") from None
     except ValueError as error:
         raise DataError(folder, f"unreadable token array ({error})") from None
+    if events:
+        n = len(arrays["input_semantic"])
+        arrays["target_semantic"] = np.zeros((n, 0), np.int16)
+        arrays["target_acoustic"] = np.zeros((n, 0, 0), np.int16)
     return SplitTokens(clips=clips, **arrays)

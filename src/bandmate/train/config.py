@@ -35,7 +35,9 @@ class DataConfig:
     tokens: str = ""  # token directory written by `bandmate tokenize`
     train_split: str = "train"
     valid_split: str = "valid"
-    layout: Literal["flatten", "delay"] = "flatten"  # flatten (thesis) | delay (MusicGen)
+    # flatten (thesis) | delay (MusicGen) | events (note events; tokens made with
+    # `bandmate tokenize --set target_format=events`)
+    layout: Literal["flatten", "delay", "events"] = "flatten"
     input_length: NonNegativeInt = 0  # encoder length, padded with PAD; 0 = natural (F_sem + 1)
     target_length: NonNegativeInt = 0  # decoder steps, padded with PAD (zero weight); 0 = natural
 

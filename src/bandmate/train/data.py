@@ -21,7 +21,8 @@ import torch
 
 from bandmate.data.reserved import refuse_reserved
 from bandmate.errors import ConfigError, DataError
-from bandmate.tokens.layout import PAD_ID, TokenLayout, layout_from_manifest
+from bandmate.tokens.events import query_frames
+from bandmate.tokens.layout import PAD_ID, PART_ACOUSTIC, TokenLayout, layout_from_manifest
 from bandmate.tokens.shards import SplitTokens, load_split, read_manifest
 from bandmate.train.config import AugmentConfig, DataConfig
 
@@ -61,11 +62,7 @@ def open_token_data(config: DataConfig) -> TokenData:
     if valid is not None and len(valid) == 0:
         log.warning("%s: the valid split holds no clips; no validation", valid_dir)
         valid = None
-    shape = train.target_acoustic.shape
-    layout = layout_from_manifest(
-        manifest, config.layout, train.target_semantic.shape[1], (shape[1], shape[2]),
-        where=str(root / "manifest.json"),
-    )  # fmt: skip
+    layout = token_layout(config, manifest, train, root / "manifest.json")
     input_length = config.input_length or layout.input_length
     target_length = config.target_length or layout.target_steps
     if input_length < layout.input_length or target_length < layout.target_steps:
@@ -74,6 +71,29 @@ def open_token_data(config: DataConfig) -> TokenData:
             f"than the clips need ({layout.input_length}/{layout.target_steps})"
         )
     return TokenData(root, manifest, layout, train, valid, input_length, target_length)
+
+
+def token_layout(
+    config: DataConfig, manifest: dict[str, Any], train: SplitTokens, where: Path
+) -> TokenLayout:
+    """The layout of the tokens, which must be the one the config asks for."""
+    events = manifest.get("target_format") == "events"
+    if events != (config.layout == "events"):
+        made = "events" if events else "codec tokens"
+        raise ConfigError(
+            f"data.layout {config.layout}: {where.parent} holds {made} targets "
+            f"({'set data.layout=events' if events else 'choose flatten or delay'})"
+        )
+    if events:
+        assert train.target_events is not None
+        semantic = manifest["semantic"]["vocab_size"]
+        steps = train.target_events.shape[1]
+        return TokenLayout("events", semantic, 0, 0, train.input_semantic.shape[1], 0, steps)
+    shape = train.target_acoustic.shape
+    return layout_from_manifest(
+        manifest, config.layout, train.target_semantic.shape[1], (shape[1], shape[2]),
+        where=str(where),
+    )  # fmt: skip
 
 
 def clip_indices(seed: int, num_clips: int, start: int, count: int) -> np.ndarray:
@@ -132,6 +152,8 @@ def make_batch(
     if aug.input_dropout > 0:
         dropped = gen.random(len(encoder)) < aug.input_dropout
         encoder[dropped] = layout.null_input()
+    if layout.kind == "events":
+        return event_batch(data, split, sorted_idx, rows, encoder)
     semantic = np.asarray(split.target_semantic[sorted_idx])[rows]
     acoustic = np.asarray(split.target_acoustic[sorted_idx])[rows]
     targets = layout.target_tokens(semantic, acoustic)
@@ -148,6 +170,36 @@ def make_batch(
         "decoder_target_tokens": torch.from_numpy(targets),
         "decoder_loss_weights": torch.from_numpy(_pad(weights.astype(np.float32), length)),
         "decoder_parts": torch.from_numpy(_pad(parts.astype(np.int64), length)),
+    }
+
+
+def event_batch(
+    data: TokenData, split: SplitTokens, sorted_idx: np.ndarray, rows: np.ndarray,
+    encoder: np.ndarray,
+) -> Batch:  # fmt: skip
+    """The batch of an events target: ids up to EOS weigh 1, PAD after them 0, and
+    `query_frames` [B, L] holds the input frame each step sounds with (per clip: the
+    time its tokens so far reached on the clip's beats)."""
+    assert split.target_events is not None and split.beats_s is not None
+    layout, length = data.layout, data.target_length
+    targets = np.asarray(split.target_events[sorted_idx])[rows].astype(np.int64)
+    # Steps after every clip's EOS cost time and teach nothing: the batch ends at the
+    # longest clip (rounded up to a multiple of 32, so that shapes repeat).
+    used = int((targets != PAD_ID).sum(1).max())
+    targets = _pad(targets, length)[:, : min(length, -(-used // 32) * 32)]
+    beats = np.asarray(split.beats_s[sorted_idx])[rows]
+    rate = layout.semantic_frames / float(data.manifest["clip_seconds"])
+    frames = np.stack([
+        query_frames(layout.events, ids, row[~np.isnan(row)], rate, layout.semantic_frames)
+        for ids, row in zip(targets, beats, strict=True)
+    ])  # fmt: skip
+    return {
+        "encoder_input_tokens": torch.from_numpy(_pad(encoder, data.input_length)),
+        "decoder_input_tokens": torch.from_numpy(layout.decoder_inputs(targets)),
+        "decoder_target_tokens": torch.from_numpy(targets),
+        "decoder_loss_weights": torch.from_numpy((targets != PAD_ID).astype(np.float32)),
+        "decoder_parts": torch.from_numpy(np.where(targets != PAD_ID, PART_ACOUSTIC, 0)),
+        "query_frames": torch.from_numpy(frames),
     }
 
 

@@ -122,9 +122,12 @@ def build_run(config: TrainConfig, env: Env) -> Run:
     optimizer = build_optimizer(model, config.optim)
     torch.manual_seed(config.seed + 1 + env.rank)  # dropout differs between processes
     run = Run(config, env, data, model, engine, optimizer, Path(config.out))
+    if config.softmax == "valid" and layout.kind == "events":
+        raise ConfigError("softmax: valid needs fixed id ranges per step; events use full")
     if config.softmax == "valid":
         run.groups = head_groups(data.layout.position_ranges(), env.device)
-    run.query_frames = torch.from_numpy(layout.input_frames()).to(env.device)
+    if layout.kind != "events":  # an events batch brings its own (data.event_batch)
+        run.query_frames = torch.from_numpy(layout.input_frames()).to(env.device)
     if last is not None and not config.resume:
         raise ConfigError(f"{run.out}: holds checkpoints already; resume, or choose another out")
     if last is not None:
@@ -169,7 +172,7 @@ def forward(run: Run, module: torch.nn.Module, batch: Batch) -> torch.Tensor | l
         batch["decoder_input_tokens"],
         attention_mask(batch),
         run.groups,
-        run.query_frames,
+        batch.get("query_frames", run.query_frames),
     )
 
 
