@@ -9,14 +9,28 @@ Prints one JSON object: seconds per clip for each, speed-ups, and real-time fact
     PYTHONPATH=src python benchmarks/generate_speed.py                       # CPU: tiny, 5 s clip
     PYTHONPATH=src python benchmarks/generate_speed.py --preset base --clip-seconds 10 \
         --batch 1 32 --layouts flatten delay                                 # GPU: thesis shapes
+
+With `--checkpoints`, it times the whole `bandmate generate` command instead (start-up, model
+load, tokenizing, decoding, codec or SoundFont rendering, writing) for a single try
+(`--candidates 1 --max-candidates 1`) of each checkpoint on the same input, one after the
+other in this run, and its peak memory (the child's max RSS) on `--long-seconds` of the
+same input tiled:
+
+    PYTHONPATH=src python benchmarks/generate_speed.py --input BASS.wav \
+        --checkpoints bandmate:bass-to-drums runs/events/b2d --seconds 20 --long-seconds 180
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -113,8 +127,56 @@ def measure(
     return row
 
 
+def run_generate(checkpoint: str, wav: Path, out: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB) of one single-try `bandmate generate` in a child."""
+    single = ["--candidates", "1", "--max-candidates", "1"]
+    command = [
+        sys.executable, "-m", "bandmate", "generate", str(wav), "--out", str(out),
+        "--checkpoint", checkpoint, *single,
+    ]  # fmt: skip
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{checkpoint}: generate failed: {child.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
+    return seconds, usage.ru_maxrss / 1024
+
+
+def whole_commands(args: argparse.Namespace) -> dict[str, Any]:
+    """Single tries of each checkpoint on `args.seconds` of the input, and peak memory on
+    `args.long_seconds` of it."""
+    import numpy as np
+    import soundfile as sf
+
+    wav, rate = sf.read(args.input, dtype="float32", always_2d=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        short, long = Path(tmp) / "short.wav", Path(tmp) / "long.wav"
+        sf.write(short, wav[: round(args.seconds * rate)], rate)
+        reps = int(np.ceil(args.long_seconds * rate / len(wav)))
+        sf.write(long, np.tile(wav, (reps, 1))[: round(args.long_seconds * rate)], rate)
+        for checkpoint in args.checkpoints:
+            seconds, _ = run_generate(checkpoint, short, Path(tmp) / "out")
+            long_seconds, peak = run_generate(checkpoint, long, Path(tmp) / "out-long")
+            rows.append({
+                "checkpoint": checkpoint,
+                "single_try_s": round(seconds, 2),
+                "real_time_factor": round(seconds / args.seconds, 3),
+                "long_input_s": round(long_seconds, 2),
+                "long_real_time_factor": round(long_seconds / args.long_seconds, 3),
+                "long_peak_rss_mib": round(peak, 1),
+            })  # fmt: skip
+    return {"input": args.input, "seconds": args.seconds, "long_seconds": args.long_seconds,
+            "cpus": os.cpu_count(), "results": rows}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoints", nargs="+", help="time whole generate commands instead")
+    parser.add_argument("--input", help="with --checkpoints: the input audio file")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--long-seconds", type=float, default=180.0)
     parser.add_argument("--preset", default="tiny")
     parser.add_argument("--clip-seconds", type=float, default=5.0)
     parser.add_argument("--batch", type=int, nargs="+", default=[1])
@@ -123,6 +185,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
     parser.add_argument("--skip-baselines", action="store_true")
     args = parser.parse_args()
+    if args.checkpoints:
+        if not args.input:
+            parser.error("--checkpoints needs --input")
+        print(json.dumps(whole_commands(args), indent=2))
+        return
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     if args.threads:

@@ -204,3 +204,15 @@ def test_evaluate_scores_an_events_checkpoint(
     metrics = json.loads((out / "metrics.json").read_text())
     assert "panel/role_plausible" in metrics and "codec" not in metrics["baselines"]
     assert "token_accuracy" not in metrics  # no codec tokens to score teacher-forced
+
+
+def test_beat_grids_faster_than_training_songs_are_halved(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bandmate.generate import events
+    from bandmate.metrics import mir
+
+    eighths = np.arange(0.0, 4.0, 0.3)  # a 100 BPM bass line's eighths, tracked as 200 BPM
+    monkeypatch.setattr(mir, "beat_times", lambda wav, rate: eighths)
+    grid = events.beat_grid(np.zeros(16000 * 4, np.float32), 16000, 4.0)
+    assert np.allclose(np.diff(grid), 0.6)
+    monkeypatch.setattr(mir, "beat_times", lambda wav, rate: np.arange(0.0, 4.0, 0.5))
+    assert np.allclose(np.diff(events.beat_grid(np.zeros(16000 * 4, np.float32), 16000, 4.0)), 0.5)

@@ -172,3 +172,12 @@ def test_events_layout() -> None:
     assert TokenLayout(**layout.to_dict()) == layout
     with pytest.raises(ValueError, match="note events"):
         layout.target_tokens(np.zeros((1, 100)), np.zeros((1, 1, 1)))
+
+
+def test_decoding_may_end_only_at_the_windows_last_beat() -> None:
+    grammar = Grammar(VOCAB, np.array([4]), ALL, end_at_last_beat=True)
+    assert not grammar.allowed()[0, EOS_ID]
+    grammar.advance(np.array([VOCAB.beat + 2]))
+    assert not grammar.allowed()[0, EOS_ID]
+    grammar.advance(np.array([VOCAB.beat + 3]))
+    assert grammar.allowed()[0, EOS_ID]

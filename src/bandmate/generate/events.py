@@ -42,6 +42,10 @@ from bandmate.tokens.layout import TokenLayout
 
 log = logging.getLogger(__name__)
 FALLBACK_BPM = 120.0  # the grid of an input whose beats cannot be tracked
+# The fastest tempo of the training songs (`bandmate synth`: 60-180 BPM). madmom often
+# tracks eighth notes as beats (a 101 BPM bass line read as 200 BPM in 3 of 48 validation
+# windows); such a grid is halved, so that a window holds no more beats than training's.
+MAX_BPM = 180.0
 # General MIDI family names, for --program NAME=PROGRAM (drums: the kit number)
 FAMILY_NAMES = (
     "piano", "chromatic", "organ", "guitar", "bass", "strings", "ensemble", "brass", "reed",
@@ -78,13 +82,16 @@ def parse_programs(settings: list[str]) -> dict[int, int]:
 
 def beat_grid(wav: np.ndarray, sample_rate_hz: int, duration_s: float) -> np.ndarray:
     """The input's beats [B] in seconds, extended at its tempo to cover
-    [-1 beat, duration_s + 1 beat]; a 120 BPM grid from 0 where fewer than 4 are found."""
+    [-1 beat, duration_s + 1 beat]; every other beat while they are faster than MAX_BPM;
+    a 120 BPM grid from 0 where fewer than 4 are found."""
     from bandmate.metrics.mir import beat_times
 
     tracked = np.asarray(beat_times(wav, sample_rate_hz), dtype=np.float64)
     if len(tracked) < 4:
         log.info("fewer than 4 beats tracked: a %g BPM grid from 0 s", FALLBACK_BPM)
         tracked = np.arange(0.0, duration_s + 1.0, 60.0 / FALLBACK_BPM)
+    while len(tracked) >= 8 and 60.0 / np.median(np.diff(tracked)) > MAX_BPM:
+        tracked = tracked[::2]
     lo = int(np.floor(seconds_beats(tracked, np.array([0.0]))[0])) - 1
     hi = int(np.ceil(seconds_beats(tracked, np.array([duration_s]))[0])) + 1
     return beat_seconds(tracked, np.arange(lo, hi + 1, dtype=np.float64))
@@ -135,7 +142,9 @@ def sample_events(
     steps = layout.event_steps
     cache = model.init_cache(memory, steps, per_step_inputs=True)
     projected = model.input_proj(memory.hidden) if model.input_proj is not None else None
-    grammar = Grammar(layout.events, np.full(b, len(window.beats_s)), families)
+    grammar = Grammar(
+        layout.events, np.full(b, len(window.beats_s)), families, end_at_last_beat=True
+    )
     rows = torch.arange(encoder.shape[0], device=device)
     fed = torch.full((encoder.shape[0], 1), PAD_ID, dtype=torch.long, device=device)
     prefixes = forced if forced is not None else [np.zeros(0, np.int64)] * b

@@ -236,9 +236,19 @@ class Grammar:
     """The ids each of N sequences may take next (module docstring), stepped token by
     token: the constrained decoder's mask, and the test of a target's validity."""
 
-    def __init__(self, vocab: EventVocab, num_beats: np.ndarray, families: tuple[int, ...]):
-        """num_beats: int [N], beats in each window; families: the programs allowed."""
+    def __init__(
+        self,
+        vocab: EventVocab,
+        num_beats: np.ndarray,
+        families: tuple[int, ...],
+        end_at_last_beat: bool = False,
+    ):
+        """num_beats: int [N], beats in each window; families: the programs allowed;
+        end_at_last_beat: EOS only once the time has reached the window's last beat (for
+        decoding: a model that learned how many beats windows usually hold would otherwise
+        stop early in a window of more, and leave its end silent)."""
         self.vocab = vocab
+        self.end_at_last_beat = end_at_last_beat
         self.num_beats = np.minimum(np.asarray(num_beats, dtype=np.int64), MAX_BEATS)
         n = len(self.num_beats)
         self.families = np.zeros(NUM_PROGRAMS, dtype=bool)
@@ -270,7 +280,7 @@ class Grammar:
             :, None
         ]
         mask[:, v.drum : v.duration] = (ready & (self.family == DRUM_PROGRAM))[:, None]
-        mask[:, EOS_ID] = True
+        mask[:, EOS_ID] = (self.beat >= self.num_beats - 1) | (not self.end_at_last_beat)
         # a pending PITCH admits only its DURATION; an ended sequence only PAD
         mask[self.pending] = False
         mask[rows[self.pending, 0], v.duration : v.end] = True
