@@ -10,12 +10,14 @@ from bandmate.data.pairs import PRESETS
 from bandmate.generate.defaults import DEFAULT_CANDIDATES
 
 SHIPPED = ("bass-to-drums", "drums-to-bass", "bass-to-instrumental")  # issue #9's three
+EVENTS = ("bass-to-drums-events",)  # issue #36's note-event models, PRESET-events
 # (guidance weight, candidates drawn at a time) that generate uses by default: what the
 # README's demo table and the model card were measured with.
 SAMPLING = {
     "bass-to-drums": (12.0, 8),
     "drums-to-bass": (12.0, 8),
     "bass-to-instrumental": (8.0, 16),
+    "bass-to-drums-events": (0.0, 4),
 }
 
 
@@ -24,23 +26,26 @@ def test_the_three_presets_ship_and_the_default_is_one_of_them():
     assert DEFAULT_PRESET in SHIPPED
 
 
-@pytest.mark.parametrize("preset", SHIPPED)
+@pytest.mark.parametrize("preset", SHIPPED + EVENTS)
 def test_shipped_model_is_small_and_trained_for_its_preset(preset: str):
     path = shipped_model(f"bandmate:{preset}")
     assert (path / "model.safetensors").stat().st_size <= 50 * 2**20
     assert not (path / "optimizer.pt").exists()
     manifest = json.loads((path / "tokens.json").read_text())
-    spec = PRESETS[preset]
+    spec = PRESETS[preset.removesuffix("-events")]
     assert (manifest["pair"]["input"], manifest["pair"]["target"]) == (spec.input, spec.target)
     assert manifest["codec"]["spec"] == "bandmate:default"  # shipped too: no download
     model, layout, meta = load_checkpoint(path)
     assert model.config.vocab_size == layout.vocab_size and meta["tokenizer_dir"] is not None
-    assert (path.parent / "MODEL_CARD.md").is_file()
+    assert (layout.kind == "events") == preset.endswith("-events")
+    card = "EVENTS_MODEL_CARD.md" if layout.kind == "events" else "MODEL_CARD.md"
+    assert (path.parent / card).is_file()
 
 
-@pytest.mark.parametrize("preset", SHIPPED)
+@pytest.mark.parametrize("preset", SHIPPED + EVENTS)
 def test_shipped_model_carries_the_sampling_defaults_its_figures_were_measured_with(
     preset: str,
 ):
     meta = json.loads((shipped_model(f"bandmate:{preset}") / "model.json").read_text())["meta"]
-    assert (meta["guidance"], meta.get("candidates", DEFAULT_CANDIDATES)) == SAMPLING[preset]
+    guidance = meta.get("guidance", 0.0)
+    assert (guidance, meta.get("candidates", DEFAULT_CANDIDATES)) == SAMPLING[preset]
