@@ -216,3 +216,32 @@ def test_beat_grids_faster_than_training_songs_are_halved(monkeypatch: pytest.Mo
     assert np.allclose(np.diff(grid), 0.6)
     monkeypatch.setattr(mir, "beat_times", lambda wav, rate: np.arange(0.0, 4.0, 0.5))
     assert np.allclose(np.diff(events.beat_grid(np.zeros(16000 * 4, np.float32), 16000, 4.0)), 0.5)
+
+
+def test_sampled_windows_obey_the_grammar_and_keep_their_forced_starts(checkpoint: Path) -> None:
+    import torch
+
+    from bandmate.generate.accompanist import Accompanist
+    from bandmate.generate.events import Window, sample_events
+    from bandmate.generate.sampling import SamplingConfig
+
+    acc = Accompanist.from_checkpoint(checkpoint, "cpu")
+    layout, vocab = acc.layout, acc.layout.events
+    window = Window(0.0, 0, np.arange(4) * 0.5)
+    encoder = torch.from_numpy(layout.encoder_tokens(np.zeros((3, layout.semantic_frames), int)))
+    drums = (DRUM_PROGRAM,)
+    forced = [
+        np.array([vocab.beat, vocab.program + DRUM_PROGRAM, vocab.velocity + 5, vocab.drum + 1]),
+        np.zeros(0, np.int64),
+        np.array([vocab.beat + 1]),
+    ]
+    generator = torch.Generator().manual_seed(0)
+    ids = sample_events(
+        acc.model, layout, encoder, window, 50.0, SamplingConfig(), generator, drums, forced
+    )
+    for row, start in enumerate(forced):
+        assert list(ids[row, : len(start)]) == list(start)
+    padded = np.pad(ids, ((0, 0), (0, 1)), constant_values=0)
+    assert Grammar(vocab, np.full(3, 4), drums).accepts(padded).all()
+    for row in ids:  # each ended at the window's last beat, or ran out of room
+        assert vocab.onsets_beats(row).max() >= 3 or len(row) == layout.event_steps

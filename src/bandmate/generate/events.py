@@ -29,7 +29,6 @@ from bandmate.tokens.events import (
     DRUM_PROGRAM,
     FAMILY_PROGRAMS,
     NUM_PROGRAMS,
-    TICKS_PER_BEAT,
     Grammar,
     Note,
     beat_seconds,
@@ -145,30 +144,25 @@ def sample_events(
     grammar = Grammar(
         layout.events, np.full(b, len(window.beats_s)), families, end_at_last_beat=True
     )
-    rows = torch.arange(encoder.shape[0], device=device)
+    copies = encoder.shape[0] // b  # 2 with guidance: every candidate twice
     fed = torch.full((encoder.shape[0], 1), PAD_ID, dtype=torch.long, device=device)
-    prefixes = forced if forced is not None else [np.zeros(0, np.int64)] * b
-    longest = max(len(p) for p in prefixes)
-    prefix = np.full((b, longest), -1, dtype=np.int64)  # -1: sampled
-    for row, ids in enumerate(prefixes):
-        prefix[row, : len(ids)] = ids
+    prefix = forced_ids(forced, b)
     out: list[np.ndarray] = []
     for step in range(steps):
         inputs = None
-        if projected is not None:
-            reached = np.where(
-                grammar.beat >= 0, grammar.beat + grammar.tick / TICKS_PER_BEAT, -1.0
+        if projected is not None:  # the input where each candidate's notes have reached
+            frames = frames_at(
+                grammar.reached, window.beats_s, frame_rate_hz, layout.semantic_frames
             )
-            frames = frames_at(reached, window.beats_s, frame_rate_hz, layout.semantic_frames)
-            index = torch.from_numpy(np.tile(frames, encoder.shape[0] // b)).to(device)
-            inputs = projected[rows, index][:, None]  # [B(x2), 1, D]
+            index = torch.from_numpy(np.tile(frames, copies)).to(device)
+            inputs = projected[torch.arange(len(index), device=device), index][:, None]
         logits = model.decode_step(fed, cache, inputs)[:, -1].float()  # [B(x2), V]
         if guidance > 0:
             cond, uncond = logits[:b], logits[b:]
             logits = cond + guidance * (cond - uncond)
         valid = torch.from_numpy(grammar.allowed()).to(device)
         ids = sample(logits, valid, sampling, generator).cpu().numpy()
-        if step < longest:
+        if step < prefix.shape[1]:
             ids = np.where(prefix[:, step] >= 0, prefix[:, step], ids)
         if step == steps - 1:  # out of room: end here
             ids = np.where(grammar.pending | grammar.ended, ids, EOS_ID)
@@ -176,8 +170,17 @@ def sample_events(
         out.append(ids)
         if grammar.ended.all():
             break
-        fed = torch.from_numpy(ids).to(device)[:, None].repeat(encoder.shape[0] // b, 1)
+        fed = torch.from_numpy(ids).to(device)[:, None].repeat(copies, 1)
     return np.stack(out, axis=1)
+
+
+def forced_ids(forced: list[np.ndarray] | None, b: int) -> np.ndarray:
+    """Per-candidate forced starts -> int64 [B, P] (-1 where the id is sampled)."""
+    prefixes = forced if forced is not None else [np.zeros(0, np.int64)] * b
+    prefix = np.full((b, max(len(p) for p in prefixes)), -1, dtype=np.int64)
+    for row, ids in enumerate(prefixes):
+        prefix[row, : len(ids)] = ids
+    return prefix
 
 
 def window_notes(layout: TokenLayout, ids: np.ndarray, window: Window) -> list[Note]:

@@ -260,6 +260,11 @@ class Grammar:
         self.pending = np.zeros(n, dtype=bool)  # a PITCH waits for its DURATION
         self.ended = np.zeros(n, dtype=bool)
 
+    @property
+    def reached(self) -> np.ndarray:
+        """The time each sequence has reached, in beats: float [N] (-1 before a BEAT)."""
+        return np.where(self.beat >= 0, self.beat + self.tick / TICKS_PER_BEAT, -1.0)
+
     def allowed(self) -> np.ndarray:
         """Bool [N, vocab.end]: the ids each sequence may take now."""
         v, n = self.vocab, len(self.beat)
