@@ -10,7 +10,10 @@ from bandmate.data.pairs import PRESETS
 from bandmate.generate.defaults import DEFAULT_CANDIDATES
 
 SHIPPED = ("bass-to-drums", "drums-to-bass", "bass-to-instrumental")  # issue #9's three
-EVENTS = ("bass-to-drums-events",)  # issue #36's note-event models, PRESET-events
+EVENTS = (
+    "bass-to-drums-events",
+    "drums-to-bass-events",
+)  # issue #36's note-event models, PRESET-events
 # (guidance weight, candidates drawn at a time) that generate uses by default: what the
 # README's demo table and the model card were measured with.
 SAMPLING = {
@@ -18,6 +21,7 @@ SAMPLING = {
     "drums-to-bass": (12.0, 8),
     "bass-to-instrumental": (8.0, 16),
     "bass-to-drums-events": (0.0, 4),
+    "drums-to-bass-events": (0.0, 4),
 }
 
 
