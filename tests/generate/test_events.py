@@ -192,6 +192,12 @@ def test_generate_on_a_folder_and_bad_program(
                  "--out", str(tmp_path / "bad"), "--program", "tuba=58"])  # fmt: skip
     assert code != 0 and not (tmp_path / "bad").exists()
     assert "--program tuba=58" in capsys.readouterr().err
+    missing = str(tmp_path / "no.sf2")
+    code = main(["generate", str(tmp_path / "in"), "--checkpoint", str(checkpoint),
+                 "--out", str(tmp_path / "bad"), "--soundfont", missing])  # fmt: skip
+    assert code != 0 and not (tmp_path / "bad").exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no.sf2: --soundfont not found" in err[0]
 
 
 def test_evaluate_scores_an_events_checkpoint(
