@@ -14,6 +14,7 @@ import torch
 
 from bandmate.data.medleydb import load_metadata
 from tests.tiny import build_checkpoint
+from tests.tokens.conftest import tiny_encodec
 
 REPO = Path(__file__).resolve().parents[1]
 # A copy of the project's shared/fixtures (PROVENANCE.md there), so that a clone anywhere
@@ -59,6 +60,14 @@ def medleydb_root(tmp_path: Path) -> Path:
     for song in ("Plasma_GoodShout", "SlowGhost_Peanut"):
         write_medleydb_song(tmp_path, song)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def encodec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local EnCodec directory, as `save_pretrained` (and the hub) lays it out."""
+    folder = tmp_path_factory.mktemp("encodec_tiny")
+    tiny_encodec().save_pretrained(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

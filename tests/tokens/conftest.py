@@ -48,14 +48,6 @@ def tiny_w2v_bert(num_layers: int = 8) -> Wav2Vec2BertModel:
 
 
 @pytest.fixture(scope="session")
-def encodec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A local EnCodec directory, as `save_pretrained` (and the hub) lays it out."""
-    folder = tmp_path_factory.mktemp("encodec_tiny")
-    tiny_encodec().save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
 def w2v_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("w2v_bert_tiny")
     tiny_w2v_bert().save_pretrained(folder)

@@ -157,14 +157,10 @@ class EventVocab:
         return np.asarray([*ids, EOS_ID], dtype=np.int64)
 
     # ----- tokens -> notes -------------------------------------------------------------
-    def decode(self, ids: np.ndarray, programs: dict[int, int] | None = None) -> list[Note]:
-        """Ids [L] -> notes (stops at EOS or PAD; tokens out of grammar are skipped).
-
-        Args:
-            programs: family -> the General MIDI program to play it with (default: the
-                family's first program, FAMILY_PROGRAMS).
-        """
-        chosen = programs or {}
+    def decode(self, ids: np.ndarray) -> list[Note]:
+        """Ids [L] -> notes (stops at EOS or PAD; tokens out of grammar are skipped). A
+        pitched note's program is its family's first (FAMILY_PROGRAMS); the player
+        chooses the instrument (generate/events.py)."""
         notes: list[Note] = []
         beat, tick, family, velocity = 0, 0, -1, bin_velocity(VELOCITY_BINS // 2)
         pending: tuple[int, float] | None = None  # a PITCH waiting for its DURATION
@@ -175,7 +171,7 @@ class EventVocab:
             onset = beat + tick / TICKS_PER_BEAT
             if kind == "duration" and pending is not None:
                 pitch, start = pending
-                program = chosen.get(family, FAMILY_PROGRAMS[family % 16])
+                program = FAMILY_PROGRAMS[family]
                 notes.append(Note(start, value / TICKS_PER_BEAT, pitch, velocity, program))
             pending = None
             if kind == "beat":
@@ -219,17 +215,12 @@ class EventVocab:
     def onsets_beats(self, ids: np.ndarray) -> np.ndarray:
         """The time (beats after the window's first beat) each prefix of `ids` [L] has
         reached: float64 [L + 1], entry i after i tokens (-1 before the first BEAT)."""
-        out = np.empty(len(ids) + 1)
-        beat, tick = -1, 0
-        out[0] = -1.0
-        for i, raw in enumerate(np.asarray(ids).tolist()):
-            kind, value = self.kind_of(int(raw))
-            if kind == "beat":
-                beat, tick = value, 0
-            elif kind == "tick":
-                tick = value
-            out[i + 1] = beat + tick / TICKS_PER_BEAT if beat >= 0 else -1.0
-        return out
+        walk = Grammar(self, np.array([MAX_BEATS]), tuple(range(NUM_PROGRAMS)))
+        out = [walk.reached[0]]
+        for token in np.asarray(ids).tolist():
+            walk.advance(np.array([token]))
+            out.append(walk.reached[0])
+        return np.asarray(out, dtype=np.float64)
 
 
 class Grammar:
