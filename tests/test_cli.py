@@ -21,6 +21,24 @@ def test_building_the_parser_imports_no_torch():
     assert out.stdout.split() == ["False", "False"]
 
 
+def test_a_command_imports_only_its_own_module():
+    code = (
+        "import sys, bandmate.cli; bandmate.cli.build_parser(bandmate.cli.command_named("
+        "['-v', 'generate', 'x.wav'])); print('bandmate.synth.cli' in sys.modules, "
+        "'bandmate.generate.cli' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_the_top_level_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    words = " ".join(listed.split())  # argparse wraps long help lines
+    assert all(command.name in listed and command.help in words for command in COMMANDS)
+
+
 @pytest.mark.parametrize("command", [c.name for c in COMMANDS])
 def test_every_command_documents_its_options(command, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -147,13 +147,14 @@ def load_checkpoint(
         problem = f"no {error.args[0]!r} entry" if isinstance(error, KeyError) else _gist(error)
         where = directory / MODEL_JSON
         raise DataError(where, f"not a model this version builds ({problem})") from None
-    with torch.device("meta"):  # no random init: the weights come from the file
-        model = T5(config)
+    # Built on the CPU, not the meta device: random init of a few million weights takes
+    # milliseconds, while initialising meta tensors imports torch._dynamo (3-5 s a start).
+    model = T5(config)
     state = read_weights(directory / WEIGHTS, device)
     # Weights stored as float16 (`export --half`) compute in float32, as trained.
     state = {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}
     try:
-        model.load_state_dict(state, strict=True, assign=True)
+        model.load_state_dict(state, strict=True)
     except RuntimeError as error:  # missing or extra tensors, or other shapes
         problem = f"weights do not fit {MODEL_JSON} ({_gist(error)})"
         raise DataError(directory / WEIGHTS, problem) from None

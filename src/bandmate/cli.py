@@ -128,18 +128,32 @@ def add_command(sub: argparse._SubParsersAction, command: Command) -> None:
         parser.set_defaults(handler=module.run)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `only` the arguments of that one command: the
+    others are listed by name and help line without importing their modules (synth's
+    alone takes seconds to import, which `bandmate generate` would pay on every call)."""
     parser = argparse.ArgumentParser(prog="bandmate", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"bandmate {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
-        add_command(sub, command)
+        if only is None or command.name == only:
+            add_command(sub, command)
+        else:
+            sub.add_parser(command.name, help=command.help, description=command.description)
     return parser
 
 
+def command_named(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names: its first word that is not an option (the top-level
+    options take no value), if it is a command's name."""
+    word = next((arg for arg in argv if not arg.startswith("-")), None)
+    return word if word in {command.name for command in COMMANDS} else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_named(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -243,3 +243,35 @@ def test_sampled_windows_obey_the_grammar_and_keep_their_forced_starts(checkpoin
     assert Grammar(vocab, np.full(3, 4), drums).accepts(padded).all()
     for row in ids:  # each ended at the window's last beat, or ran out of room
         assert vocab.onsets_beats(row).max() >= 3 or len(row) == layout.event_steps
+
+
+@pytest.mark.parametrize("guidance", [0.0, 2.0])
+def test_prefilling_the_shared_forced_start_decodes_what_stepping_through_it_does(
+    checkpoint: Path, guidance: float
+) -> None:
+    import torch
+
+    from bandmate.generate.accompanist import Accompanist
+    from bandmate.generate.events import Window, sample_events
+    from bandmate.generate.sampling import SamplingConfig
+
+    acc = Accompanist.from_checkpoint(checkpoint, "cpu")
+    layout, vocab = acc.layout, acc.layout.events
+    window = Window(0.0, 0, np.arange(6) * 0.5)
+    semantic = np.random.default_rng(0).integers(0, 8, (2, layout.semantic_frames))
+    encoder = torch.from_numpy(layout.encoder_tokens(semantic))
+    kick = [vocab.program + DRUM_PROGRAM, vocab.velocity + 5, vocab.drum + 1]
+    shared = [vocab.beat, *kick, vocab.beat + 1, *kick]
+    forced = [np.array(shared), np.array([*shared, vocab.beat + 2, *kick])]  # 8 and 12 ids
+    greedy = SamplingConfig(top_k=1, guidance=guidance)
+
+    def decode(prefill: bool) -> np.ndarray:
+        generator = torch.Generator().manual_seed(0)
+        return sample_events(
+            acc.model, layout, encoder, window, 50.0, greedy, generator, (DRUM_PROGRAM,),
+            forced, prefill,
+        )  # fmt: skip
+
+    stepped, prefilled = decode(False), decode(True)
+    assert list(prefilled[1, :12]) == list(forced[1])
+    np.testing.assert_array_equal(prefilled, stepped)

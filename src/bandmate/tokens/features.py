@@ -133,13 +133,73 @@ def _hann(n_fft: int) -> torch.Tensor:
 def _spectral_matrices(
     n_fft: int, n_mels: int, n_mfcc: int, n_chroma: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    import librosa
-    import scipy.fft
-
-    mel = librosa.filters.mel(sr=SAMPLE_RATE_HZ, n_fft=n_fft, n_mels=n_mels, fmin=30.0)
-    chroma = librosa.filters.chroma(sr=SAMPLE_RATE_HZ, n_fft=n_fft, n_chroma=n_chroma)
-    dct = scipy.fft.dct(np.eye(n_mels), type=2, norm="ortho", axis=0)[:n_mfcc]
+    mel = mel_filters(SAMPLE_RATE_HZ, n_fft, n_mels, fmin_hz=30.0)
+    chroma = chroma_filters(SAMPLE_RATE_HZ, n_fft, n_chroma)
+    dct = dct_matrix(n_mels)[:n_mfcc]
     return mel.astype(np.float32), chroma.astype(np.float32), dct.astype(np.float32)
+
+
+# The filter banks below are librosa's (filters.mel with the Slaney scale and norm,
+# filters.chroma with its defaults) and scipy's orthonormal DCT-II, equal to them within
+# float rounding (tests/tokens/test_features.py); written out because importing
+# librosa.filters costs about 3 s of every `bandmate generate` (it loads numba), for
+# matrices that take milliseconds to compute.
+
+
+def _hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
+    """Slaney's mel scale: linear below 1 kHz (200/3 Hz a mel), logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    mel = hz / (200.0 / 3)
+    log_step = np.log(6.4) / 27.0
+    above = hz >= 1000.0
+    return np.where(above, 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / log_step, mel)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    log_step = np.log(6.4) / 27.0
+    return np.where(mel >= 15.0, 1000.0 * np.exp(log_step * (mel - 15.0)), mel * 200.0 / 3)
+
+
+def mel_filters(sample_rate_hz: int, n_fft: int, n_mels: int, fmin_hz: float = 0.0) -> np.ndarray:
+    """[n_mels, n_fft/2+1] triangular filters evenly spaced in Slaney mels from `fmin_hz` to
+    Nyquist, each of unit area (librosa.filters.mel's default norm)."""
+    fft_hz = np.fft.rfftfreq(n_fft, 1.0 / sample_rate_hz)
+    edges = _mel_to_hz(
+        np.linspace(_hz_to_mel(fmin_hz), _hz_to_mel(sample_rate_hz / 2.0), n_mels + 2)
+    )
+    widths = np.diff(edges)
+    ramps = edges[:, None] - fft_hz[None, :]
+    lower = -ramps[:-2] / widths[:-1, None]
+    upper = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    return weights * (2.0 / (edges[2:] - edges[:-2]))[:, None]
+
+
+def chroma_filters(sample_rate_hz: int, n_fft: int, n_chroma: int = 12) -> np.ndarray:
+    """[n_chroma, n_fft/2+1] STFT bins -> pitch classes (C first): a Gaussian bump per
+    class around each bin's fractional pitch class, columns of unit L2 norm, weighted by a
+    Gaussian over octaves centred on octave 5 (A440 tuning; librosa.filters.chroma)."""
+    hz = np.linspace(0, sample_rate_hz, n_fft, endpoint=False)[1:]
+    bins = n_chroma * np.log2(hz / (440.0 / 16))  # pitch in chroma bins above A0 / 2
+    bins = np.concatenate(([bins[0] - 1.5 * n_chroma], bins))  # the DC bin, made up
+    widths = np.concatenate((np.maximum(bins[1:] - bins[:-1], 1.0), [1.0]))
+    half = np.round(n_chroma / 2)
+    distance = np.subtract.outer(bins, np.arange(n_chroma, dtype=np.float64)).T
+    distance = np.remainder(distance + half + 10 * n_chroma, n_chroma) - half
+    weights = np.exp(-0.5 * (2 * distance / widths[None, :]) ** 2)
+    weights /= np.linalg.norm(weights, axis=0, keepdims=True)
+    weights *= np.exp(-0.5 * ((bins / n_chroma - 5.0) / 2.0) ** 2)[None, :]
+    weights = np.roll(weights, -3 * (n_chroma // 12), axis=0)  # A-first -> C-first
+    return np.ascontiguousarray(weights[:, : n_fft // 2 + 1])
+
+
+def dct_matrix(n: int) -> np.ndarray:
+    """[n, n] orthonormal DCT-II: row k is cos(pi k (2 j + 1) / 2n), scaled to unit norm."""
+    k, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    matrix = np.cos(np.pi * k * (2 * j + 1) / (2 * n)) * np.sqrt(2.0 / n)
+    matrix[0] /= np.sqrt(2.0)
+    return matrix
 
 
 # Harmonic salience (SpectralFeatures' chroma="salience"): pitches C1..B5, 8 harmonics.
