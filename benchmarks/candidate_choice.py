@@ -11,7 +11,7 @@ and, in `best_of_by_rule`, for other choices (`RULES`); in
 `until_music`, for drawing 8 at a time while none so far is judged music, up to 16, 32,
 ... (`bandmate generate --max-candidates`), with the mean number drawn.
 
-    PYTHONPATH=src python benchmarks/candidate_choice.py --checkpoint bandmate:bass-to-drums \
+    PYTHONPATH=src python benchmarks/candidate_choice.py --checkpoint bandmate:bass-to-drums-codec \
         --data VALIDATION_SONGS --clips 24 --candidates 16
 """
 

@@ -7,7 +7,7 @@ generate_targets feeds a run of them through the decoder in one pass. This measu
 such window of a shipped model with generate's defaults (batch of candidates, guidance),
 both ways, in the same run; outputs are checked equal under greedy decoding.
 
-    .venv/bin/python benchmarks/forced_prefill.py [--checkpoint bandmate:bass-to-drums]
+    .venv/bin/python benchmarks/forced_prefill.py [--checkpoint bandmate:bass-to-drums-codec]
 
 Prints one JSON object.
 """
@@ -66,7 +66,7 @@ def one_at_a_time(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default="bandmate:bass-to-drums")
+    parser.add_argument("--checkpoint", default="bandmate:bass-to-drums-codec")
     parser.add_argument("--candidates", type=int, default=8)
     parser.add_argument("--guidance", type=float, default=12.0)
     parser.add_argument("--overlap", type=float, default=0.5, help="forced share of a window")

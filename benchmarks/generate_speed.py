@@ -12,17 +12,20 @@ Prints one JSON object: seconds per clip for each, speed-ups, and real-time fact
 
 With `--checkpoints`, it times the whole `bandmate generate` command instead (start-up, model
 load, tokenizing, decoding, codec or SoundFont rendering, writing) for a single try
-(`--candidates 1 --max-candidates 1`) of each checkpoint on the same input, one after the
-other in this run, and its peak memory (the child's max RSS) on `--long-seconds` of the
-same input tiled:
+(`--candidates 1 --max-candidates 1`; `--policy default`: generate's own candidates) of
+each checkpoint on the same input, one after the other in this run, and its peak memory
+(the child's max RSS) on `--long-seconds` of the same input tiled. `--sources OLD NEW`
+times two source trees (e.g. `git worktree add /tmp/old HEAD~3`) side by side:
 
     PYTHONPATH=src python benchmarks/generate_speed.py --input BASS.wav \
-        --checkpoints bandmate:bass-to-drums runs/events/b2d --seconds 20 --long-seconds 180
+        --checkpoints bandmate:bass-to-drums-codec bandmate:bass-to-drums --seconds 20 \
+        --long-seconds 180 [--sources /tmp/old .] [--policy both] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -127,15 +130,22 @@ def measure(
     return row
 
 
-def run_generate(checkpoint: str, wav: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one single-try `bandmate generate` in a child."""
-    single = ["--candidates", "1", "--max-candidates", "1"]
+def run_generate(
+    checkpoint: str, wav: Path, out: Path, source: str = "", single: bool = True
+) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB) of one `bandmate generate` in a child: a single try,
+    or with `single` False generate's default candidates; `source`: a source tree (its
+    `src/` goes first on PYTHONPATH) instead of the installed package."""
+    policy = ["--candidates", "1", "--max-candidates", "1"] if single else []
     command = [
         sys.executable, "-m", "bandmate", "generate", str(wav), "--out", str(out),
-        "--checkpoint", checkpoint, *single,
+        "--checkpoint", checkpoint, *policy,
     ]  # fmt: skip
+    env = dict(os.environ)
+    if source:
+        env["PYTHONPATH"] = str(Path(source).resolve() / "src")
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     if status != 0:
@@ -156,22 +166,51 @@ def whole_commands(args: argparse.Namespace) -> dict[str, Any]:
         sf.write(short, wav[: round(args.seconds * rate)], rate)
         reps = max(1, int(np.ceil(args.long_seconds * rate / len(wav))))
         sf.write(long, np.tile(wav, (reps, 1))[: round(args.long_seconds * rate)], rate)
-        for checkpoint in args.checkpoints:
-            seconds, peak = run_generate(checkpoint, short, Path(tmp) / "out")
-            row = {
-                "checkpoint": checkpoint,
-                "single_try_s": round(seconds, 2),
-                "real_time_factor": round(seconds / args.seconds, 3),
-                "peak_rss_mib": round(peak, 1),
-            }
-            if args.long_seconds > 0:  # 0: skip the long input
-                long_seconds, peak = run_generate(checkpoint, long, Path(tmp) / "out-long")
-                row["long_input_s"] = round(long_seconds, 2)
-                row["long_real_time_factor"] = round(long_seconds / args.long_seconds, 3)
-                row["long_peak_rss_mib"] = round(peak, 1)
-            rows.append(row)
+        # Code versions alternate within each checkpoint, so that a machine's load drifts
+        # over both alike.
+        for checkpoint, single in itertools.product(args.checkpoints, policies(args.policy)):
+            for source in args.sources:
+                rows.append(whole_row(args, checkpoint, single, source, short, long, Path(tmp)))
     return {"input": args.input, "seconds": args.seconds, "long_seconds": args.long_seconds,
             "cpus": os.cpu_count(), "results": rows}  # fmt: skip
+
+
+def policies(policy: str) -> list[bool]:
+    """--policy as `single` flags: single tries, generate's defaults, or both."""
+    return {"single": [True], "default": [False], "both": [True, False]}[policy]
+
+
+def whole_row(
+    args: argparse.Namespace,
+    checkpoint: str,
+    single: bool,
+    source: str,
+    short: Path,
+    long: Path,
+    tmp: Path,
+) -> dict[str, Any]:
+    """One checkpoint, policy and code version: the median of `args.repeats` runs on the
+    short input, and one on the long input."""
+    import numpy as np
+
+    runs = [
+        run_generate(checkpoint, short, tmp / "out", source, single) for _ in range(args.repeats)
+    ]
+    seconds = float(np.median([r[0] for r in runs]))
+    row = {
+        "checkpoint": checkpoint,
+        "code": source or "installed",
+        "policy": "single try" if single else "defaults",
+        "seconds_s": round(seconds, 2),
+        "real_time_factor": round(seconds / args.seconds, 3),
+        "peak_rss_mib": round(max(r[1] for r in runs), 1),
+    }
+    if args.long_seconds > 0:  # 0: skip the long input
+        long_seconds, peak = run_generate(checkpoint, long, tmp / "out-long", source, single)
+        row["long_input_s"] = round(long_seconds, 2)
+        row["long_real_time_factor"] = round(long_seconds / args.long_seconds, 3)
+        row["long_peak_rss_mib"] = round(peak, 1)
+    return row
 
 
 def main() -> None:
@@ -180,6 +219,19 @@ def main() -> None:
     parser.add_argument("--input", help="with --checkpoints: the input audio file")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--long-seconds", type=float, default=180.0)
+    parser.add_argument(
+        "--sources",
+        nargs="+",
+        default=[""],
+        help="with --checkpoints: source trees to time side by side (e.g. a `git worktree` "
+        "of the previous commit and .); default: the installed package",
+    )
+    parser.add_argument(
+        "--policy",
+        choices=("single", "default", "both"),
+        default="single",
+        help="with --checkpoints: single tries, generate's default candidates, or both",
+    )
     parser.add_argument("--preset", default="tiny")
     parser.add_argument("--clip-seconds", type=float, default=5.0)
     parser.add_argument("--batch", type=int, nargs="+", default=[1])

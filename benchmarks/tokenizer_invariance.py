@@ -60,7 +60,10 @@ from bandmate.tokens.semantic import KMeansTokenizer, fit_semantic, load_semanti
 RATE = 16_000
 SHARED_SAMPLES = {frozenset(("TimGM6mb.sf2", "sf_GMbank.sf2"))}  # pairs of one sound
 KITS = 3  # recorded kits in the drum set (the first drum sets by name)
-TOKENIZERS = {"bass": ("bass-to-drums", "bass-to-instrumental"), "drums": ("drums-to-bass",)}
+TOKENIZERS = {
+    "bass": ("bass-to-drums", "bass-to-drums-codec", "bass-to-instrumental"),
+    "drums": ("drums-to-bass", "drums-to-bass-codec"),
+}
 
 
 def voices(role: str) -> dict[str, Voice]:

@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--checkpoint",
         default="bandmate:bass-to-drums",
         help="checkpoint or training run directory, or a shipped model: bandmate:bass-to-drums "
-        "(the default), bandmate:drums-to-bass, bandmate:bass-to-instrumental",
+        "(the default), bandmate:drums-to-bass, bandmate:bass-to-instrumental (note-event "
+        "models); the codec-token models as bandmate:PRESET-codec",
     )
     parser.add_argument(
         "--out",
