@@ -192,6 +192,27 @@ def test_generate_on_a_folder_and_bad_program(
     assert len(err) == 1 and "no.sf2: --soundfont not found" in err[0]
 
 
+def test_without_the_player_an_events_checkpoint_fails_on_one_line_before_decoding(
+    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "tinysoundfont" else find_spec(name, *a),
+    )
+    wav = tmp_path / "in.wav"
+    sf.write(wav, (0.3 * np.sin(np.arange(16_000) * 0.02)).astype(np.float32), 16_000)
+    code = main(
+        ["generate", str(wav), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "o")]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and not (tmp_path / "o").exists()
+    assert len(err) == 1 and "pip install --no-deps tinysoundfont" in err[0]
+
+
 def test_evaluate_scores_an_events_checkpoint(
     checkpoint: Path, dataset: Path, tmp_path: Path
 ) -> None:

@@ -169,6 +169,10 @@ class Accompanist:
 
         torch_device = pick_device(device)
         model, layout, meta = load_checkpoint(directory, torch_device)
+        if layout.kind == "events":
+            from bandmate.generate.events import require_player
+
+            require_player()
         manifest = meta.get("manifest") or {}
         codec_spec = manifest.get("codec", {}).get("spec") or manifest.get("codec_spec")
         if not codec_spec or meta.get("tokenizer_dir") is None:

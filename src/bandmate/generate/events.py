@@ -238,19 +238,24 @@ def to_parts(
     return [parts[family] for family in sorted(parts)]
 
 
+def require_player() -> None:
+    """A one-line `BandmateError` unless tinysoundfont, which plays the notes, imports:
+    checked when an events checkpoint loads, not after minutes of decoding."""
+    import importlib.util
+
+    if importlib.util.find_spec("tinysoundfont") is None:
+        raise BandmateError(
+            "an events checkpoint plays its notes with tinysoundfont: "
+            "pip install --no-deps tinysoundfont==0.3.7"
+        )
+
+
 def render_parts(
     parts: list[Part], num_samples: int, sample_rate_hz: int, soundfont: str
 ) -> np.ndarray:
     """Mono audio [S] of the parts through the SoundFont (each part at its own level)."""
-    try:
-        import tinysoundfont  # noqa: F401
+    from bandmate.synth.render import render_part
 
-        from bandmate.synth.render import render_part
-    except ImportError:
-        raise BandmateError(
-            "an events checkpoint plays its notes with tinysoundfont: "
-            "pip install --no-deps tinysoundfont==0.3.7"
-        ) from None
     out = np.zeros(num_samples, dtype=np.float32)
     for part in parts:
         out += render_part(part, num_samples, sample_rate_hz, 1, soundfont)[0]
