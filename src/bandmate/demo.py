@@ -52,7 +52,7 @@ HELD_OUT_SOURCES = (("band", 0.8), ("folk", 0.2))
 # Out-of-distribution check: bass models on chorale bass lines played on tuba or bassoon,
 # instruments training never used as a bass input. Drum models have no chorale input.
 OOD_INPUT = "tuba,bassoon"
-OOD_PRESETS = ("bass-to-instrumental",)
+OOD_PRESETS = ("bass-to-instrumental", "bass-to-instrumental-events")
 WEIGHTS_STAMP = "weights.sha256"  # in each report: the checkpoint and settings it was made with
 
 

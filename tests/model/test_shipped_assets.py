@@ -12,7 +12,7 @@ from bandmate.generate.defaults import DEFAULT_CANDIDATES
 # bandmate:PRESET is the preset's better model on the panel (issue #36); the other one
 # stays reachable as PRESET-codec (codec tokens) or PRESET-events (note events).
 SHIPPED = ("bass-to-drums", "drums-to-bass", "bass-to-instrumental")  # issue #9's three
-EVENTS = ("bass-to-drums", "drums-to-bass")  # note-event models
+EVENTS = ("bass-to-drums", "drums-to-bass", "bass-to-instrumental-events", "vocals-to-instrumental")
 CODEC = ("bass-to-drums-codec", "drums-to-bass-codec", "bass-to-instrumental")
 # (guidance weight, candidates drawn at a time) that generate uses by default: what the
 # README's demo table and the model card were measured with.
@@ -20,8 +20,10 @@ SAMPLING = {
     "bass-to-drums-codec": (12.0, 8),
     "drums-to-bass-codec": (12.0, 8),
     "bass-to-instrumental": (8.0, 16),
+    "bass-to-instrumental-events": (0.0, 4),
     "bass-to-drums": (0.0, 4),
     "drums-to-bass": (0.0, 4),
+    "vocals-to-instrumental": (0.0, 4),
 }
 
 

@@ -128,7 +128,8 @@ class Accompanist:
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, device: str = "auto") -> Accompanist:
         """A shipped model (`bandmate:bass-to-drums`, `bandmate:drums-to-bass`,
-        `bandmate:bass-to-instrumental`; the codec-token models as `bandmate:PRESET-codec`),
+        `bandmate:bass-to-instrumental`, `bandmate:vocals-to-instrumental`, and the other
+        kind of a preset as `bandmate:PRESET-codec` or `bandmate:PRESET-events`),
         or a checkpoint or training-run directory."""
         return cls.from_checkpoint(name_or_path, device)
 

@@ -32,8 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--checkpoint",
         default="bandmate:bass-to-drums",
         help="checkpoint or training run directory, or a shipped model: bandmate:bass-to-drums "
-        "(the default), bandmate:drums-to-bass, bandmate:bass-to-instrumental (note-event "
-        "models); the codec-token models as bandmate:PRESET-codec",
+        "(the default), bandmate:drums-to-bass, bandmate:vocals-to-instrumental (note events), "
+        "bandmate:bass-to-instrumental (codec tokens); the other kind of the first three "
+        "as bandmate:bass-to-drums-codec, bandmate:drums-to-bass-codec, "
+        "bandmate:bass-to-instrumental-events",
     )
     parser.add_argument(
         "--out",
@@ -46,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # set in 0.89-0.94, and drawing on while none is music (8.7-10.3 drawn on average) in
     # 0.96-1.00; single tries in 0.48-0.80 (benchmarks/candidate_choice.py, model card).
     # A checkpoint may carry its own number (`bandmate export --candidates`): the shipped
-    # bass-to-instrumental draws 16, whose best follows a chorale's rhythm more closely.
+    # bass-to-instrumental draws 16, whose best follows a chorale's rhythm more closely;
+    # the note-event models draw 4.
     add_sampling_arguments(parser, None, DEFAULT_BATCHES)
     parser.add_argument(
         "--overlap",
