@@ -131,8 +131,8 @@ def sample_events(
         encoder: encoder ids [B, L_s] (the input's semantic ids + EOS).
         forced: per candidate, the ids [P_b] it starts with (the overlap's notes, no EOS).
         prefill: feed the forced ids that every candidate shares in one decoder pass
-            instead of one step each (same logits; a window after the first is about half
-            forced, so this saves about a third of the steps a single try decodes).
+            instead of one step each (same logits; every window after the first starts
+            with the overlap's notes).
     Returns:
         ids int64 [B, L] (each row ends in EOS, or is cut at `layout.event_steps`).
     """
